@@ -1,0 +1,133 @@
+"""Moving float32 images between the processes without lossy conversion.
+
+An image crosses the process boundary as an *image reference*: a small dict naming a file in the
+job's temporary folder plus its shape and row order. Two transports exist:
+
+- ``"shm"`` (the default): raw float32 samples in a memory-mapped file. On Linux the job folder lives
+  in ``/dev/shm`` so the file is shared memory; elsewhere it is a temp file the OS keeps in its page
+  cache. The Blender side fills it straight from ``pixels.foreach_get`` (no intermediate copy).
+- ``"exr"``: an uncompressed float32 OpenEXR file. Slower (encode + decode); kept because it is the
+  other candidate the benchmark compares against and a debuggable format. Needs the ``OpenEXR``
+  package, so only processes that have it (the worker, the bpy-module venv) can use it.
+
+``origin`` says which row comes first: ``"top"`` (image files, numpy convention) or ``"bottom"``
+(Blender's pixel buffers). Readers return a top-first view; writers accept either, so the Blender side
+never pays for a flip copy.
+"""
+
+import os
+import sys
+import tempfile
+
+import numpy as np
+
+TRANSPORTS = ("shm", "exr")
+DEFAULT_TRANSPORT = "shm"
+MAX_PIXELS = 16384 * 16384  # refuse absurd shapes before allocating anything
+
+
+class ImageRefError(ValueError):
+    """An image reference is malformed or points at data that does not match it."""
+
+
+def job_root():
+    """Where per-job folders go: shared memory when the OS exposes it as a filesystem."""
+    shm = "/dev/shm"
+    if sys.platform.startswith("linux") and os.path.isdir(shm) and os.access(shm, os.W_OK):
+        return shm
+    return tempfile.gettempdir()
+
+
+def make_job_dir(prefix="neural-render-job-"):
+    return tempfile.mkdtemp(prefix=prefix, dir=job_root())
+
+
+def _validated_shape(height, width, channels):
+    height, width, channels = int(height), int(width), int(channels)
+    if height <= 0 or width <= 0:
+        raise ImageRefError(f"image has zero size ({width}x{height})")
+    if channels not in (1, 3, 4):
+        raise ImageRefError(f"image has {channels} channels; expected 1, 3 or 4")
+    if height * width > MAX_PIXELS:
+        raise ImageRefError(f"image of {width}x{height} is larger than the supported maximum")
+    return height, width, channels
+
+
+def make_ref(path, height, width, channels, transport=DEFAULT_TRANSPORT, origin="top"):
+    if transport not in TRANSPORTS:
+        raise ImageRefError(f"unknown transport {transport!r}")
+    if origin not in ("top", "bottom"):
+        raise ImageRefError(f"unknown row origin {origin!r}")
+    height, width, channels = _validated_shape(height, width, channels)
+    return {"transport": transport, "path": str(path), "height": height, "width": width,
+            "channels": channels, "dtype": "float32", "origin": origin}
+
+
+def check_ref(ref):
+    """Validate a reference received from the other process; return it normalised."""
+    if not isinstance(ref, dict):
+        raise ImageRefError("image reference must be an object")
+    missing = [key for key in ("transport", "path", "height", "width", "channels") if key not in ref]
+    if missing:
+        raise ImageRefError(f"image reference lacks {', '.join(missing)}")
+    if ref.get("dtype", "float32") != "float32":
+        raise ImageRefError(f"image dtype {ref.get('dtype')!r} is not float32")
+    return make_ref(ref["path"], ref["height"], ref["width"], ref["channels"], ref["transport"],
+                    ref.get("origin", "top"))
+
+
+def allocate_shm(directory, name, height, width, channels, origin="top"):
+    """Create a shared-memory image and return (ref, writable (H, W, C) array in stored row order)."""
+    ref = make_ref(os.path.join(directory, name + ".f32"), height, width, channels, "shm", origin)
+    mapped = np.memmap(ref["path"], dtype=np.float32, mode="w+",
+                       shape=(ref["height"], ref["width"], ref["channels"]))
+    return ref, mapped
+
+
+def write_image(array, directory, name, transport=DEFAULT_TRANSPORT, origin="top"):
+    """Write a top-first (H, W, C) float array for the other process; return its reference.
+
+    ``origin="bottom"`` stores rows bottom-first, the order Blender's ``foreach_set`` wants.
+    """
+    array = np.asarray(array)
+    if array.ndim == 2:
+        array = array[:, :, None]
+    if array.ndim != 3:
+        raise ImageRefError(f"image array must be (H, W, C); got shape {array.shape}")
+    height, width, channels = array.shape
+    rows = array[::-1] if origin == "bottom" else array
+    if transport == "shm":
+        ref, mapped = allocate_shm(directory, name, height, width, channels, origin)
+        mapped[...] = rows
+        mapped.flush()
+        del mapped
+        return ref
+    ref = make_ref(os.path.join(directory, name + ".exr"), height, width, channels, "exr", origin)
+    from . import exr_transport  # OpenEXR is only needed for this transport
+    exr_transport.write(ref["path"], np.ascontiguousarray(rows, dtype=np.float32))
+    return ref
+
+
+def read_image(ref, stored_order=False):
+    """Return the image behind ``ref`` as an (H, W, C) float32 array, top row first.
+
+    For shm the array is a read-only memory map (no copy): callers that keep it past the job's life
+    must copy. ``stored_order=True`` skips the flip view and returns rows as stored.
+    """
+    ref = check_ref(ref)
+    shape = (ref["height"], ref["width"], ref["channels"])
+    if ref["transport"] == "shm":
+        expected = shape[0] * shape[1] * shape[2] * 4
+        try:
+            actual = os.path.getsize(ref["path"])
+        except OSError as error:
+            raise ImageRefError(f"image data missing: {error.strerror}: {ref['path']}") from None
+        if actual != expected:
+            raise ImageRefError(f"image data is {actual} bytes; its reference says {expected}")
+        stored = np.memmap(ref["path"], dtype=np.float32, mode="r", shape=shape)
+    else:
+        from . import exr_transport
+        stored = exr_transport.read(ref["path"], shape)
+    if stored_order or ref["origin"] == "top":
+        return stored
+    return stored[::-1]

@@ -1,0 +1,43 @@
+"""Device choice: CUDA > MPS > CPU unless the user's preference names one."""
+
+import torch
+
+CHOICES = ("auto", "cpu", "cuda", "mps")
+
+
+def available_devices():
+    devices = ["cpu"]
+    if torch.cuda.is_available():
+        devices.insert(0, "cuda")
+    mps = getattr(torch.backends, "mps", None)
+    if mps is not None and mps.is_available():
+        devices.insert(0, "mps")
+    return devices
+
+
+def choose_device(preference="auto"):
+    """Return (torch.device, note). A preferred device that is missing falls back with a note."""
+    preference = (preference or "auto").lower()
+    if preference not in CHOICES:
+        raise ValueError(f"unknown device {preference!r}; choose one of {', '.join(CHOICES)}")
+    available = available_devices()
+    if preference == "auto":
+        for name in ("cuda", "mps", "cpu"):
+            if name in available:
+                return torch.device(name), ""
+    if preference in available:
+        return torch.device(preference), ""
+    return torch.device("cpu"), f"{preference.upper()} is not available; using the CPU"
+
+
+def is_out_of_memory(error):
+    if isinstance(error, getattr(torch, "OutOfMemoryError", ())):
+        return True
+    return isinstance(error, RuntimeError) and "out of memory" in str(error).lower()
+
+
+def free_device_memory(device):
+    if device.type == "cuda":
+        torch.cuda.empty_cache()
+    elif device.type == "mps" and hasattr(torch, "mps"):
+        torch.mps.empty_cache()

@@ -1,0 +1,237 @@
+"""The job server: reads requests from stdin, runs jobs one at a time, streams replies to stdout.
+
+Threads: the main thread runs jobs from a queue; a reader thread parses incoming frames so that a
+cancel (or an info request) is seen while a job computes. Replies go through one lock-protected
+writer. The frame stream is a private duplicate of the original stdout; file descriptor 1 itself is
+pointed at stderr so that a stray ``print`` (ours or a library's, Python or C) lands in the log
+instead of corrupting the protocol.
+"""
+
+import os
+import platform
+import queue
+import sys
+import threading
+import time
+import traceback
+
+from ..protocol import framing, images, messages
+from . import device as devices
+from . import jobs
+
+_STOP = object()
+
+
+class ReplyWriter:
+    def __init__(self, stream):
+        self._stream = stream
+        self._lock = threading.Lock()
+
+    def send(self, message):
+        with self._lock:
+            framing.write_frame(self._stream, message)
+
+    def send_raw(self, data):
+        """Bytes that are not a frame: only the diagnostics job that tests the client uses this."""
+        with self._lock:
+            self._stream.write(data)
+            self._stream.flush()
+
+
+class PendingJob:
+    def __init__(self, request):
+        self.request = request
+        self.job_id = request["job_id"]
+        self.cancel_event = threading.Event()
+
+
+class JobServer:
+    def __init__(self, reader, writer, device_preference="auto"):
+        self._reader = reader
+        self._writer = writer
+        self._queue = queue.Queue()
+        self._pending = {}  # job_id -> PendingJob, queued or running
+        self._pending_lock = threading.Lock()
+        self._cache = {}
+        self.device, self.device_note = devices.choose_device(device_preference)
+
+    # -- identity of this worker --------------------------------------------------------------
+    def describe(self):
+        import torch
+        return {
+            "protocol": framing.PROTOCOL_VERSION,
+            "pid": os.getpid(),
+            "python": platform.python_version(),
+            "executable": sys.executable,
+            "torch": torch.__version__,
+            "device": str(self.device),
+            "device_note": self.device_note,
+            "devices": devices.available_devices(),
+            "jobs": jobs.names(),
+        }
+
+    # -- reader thread ------------------------------------------------------------------------
+    def _read_requests(self):
+        while True:
+            try:
+                message = framing.read_frame(self._reader)
+            except framing.StreamClosed:
+                break  # the client went away: finish quietly
+            except framing.FramingError as error:
+                # A broken request stream cannot be resynchronised; say why and stop.
+                self._writer.send(messages.error(None, messages.BAD_REQUEST, str(error)))
+                break
+            self._dispatch(message)
+        self._cancel_all()
+        self._queue.put(_STOP)
+
+    def _dispatch(self, message):
+        kind = message.get("type")
+        if kind == "submit":
+            problem = _check_submit(message)
+            if problem:
+                self._writer.send(messages.error(message.get("job_id"), messages.BAD_REQUEST, problem))
+                return
+            pending = PendingJob(message)
+            with self._pending_lock:
+                if pending.job_id in self._pending:
+                    self._writer.send(messages.error(pending.job_id, messages.BAD_REQUEST,
+                                                     "a job with this id is already queued"))
+                    return
+                self._pending[pending.job_id] = pending
+            self._queue.put(pending)
+        elif kind == "cancel":
+            with self._pending_lock:
+                pending = self._pending.get(message.get("job_id"))
+            if pending is not None:
+                pending.cancel_event.set()
+        elif kind == "info":
+            self._writer.send(dict(self.describe(), type="info"))
+        elif kind == "shutdown":
+            self._cancel_all()
+            self._queue.put(_STOP)
+        else:
+            self._writer.send(messages.error(message.get("job_id"), messages.BAD_REQUEST,
+                                             f"unknown message type {kind!r}"))
+
+    def _cancel_all(self):
+        with self._pending_lock:
+            for pending in self._pending.values():
+                pending.cancel_event.set()
+
+    # -- main thread --------------------------------------------------------------------------
+    def serve(self):
+        self._writer.send(dict(self.describe(), type="ready"))
+        threading.Thread(target=self._read_requests, name="request-reader", daemon=True).start()
+        while True:
+            pending = self._queue.get()
+            if pending is _STOP:
+                return
+            try:
+                self._run(pending)
+            finally:
+                with self._pending_lock:
+                    self._pending.pop(pending.job_id, None)
+
+    def _run(self, pending):
+        request = pending.request
+        job_id = pending.job_id
+        if pending.cancel_event.is_set():
+            self._writer.send(messages.error(job_id, messages.CANCELLED, "cancelled before it started"))
+            return
+        function = jobs.find(request["kind"])
+        if function is None:
+            self._writer.send(messages.error(job_id, messages.UNKNOWN_JOB,
+                                             f"this worker has no job {request['kind']!r}"))
+            return
+
+        last_report = [0.0]
+
+        def report(fraction, text):
+            last_report[0] = time.monotonic()
+            self._writer.send(messages.progress(job_id, fraction, text))
+
+        started = time.perf_counter()
+        try:
+            inputs = {name: images.read_image(ref) for name, ref in request["inputs"].items()}
+            outputs, note = self._call_with_fallback(function, pending, report, inputs)
+            refs = {name: images.write_image(array, request["output_dir"], name,
+                                             request.get("output_transport", "shm"),
+                                             request.get("output_origin", "top"))
+                    for name, array in outputs.items()}
+        except jobs.JobCancelled:
+            self._writer.send(messages.error(job_id, messages.CANCELLED, "cancelled"))
+            return
+        except (jobs.JobInputError, images.ImageRefError) as error:
+            self._writer.send(messages.error(job_id, messages.BAD_INPUT, str(error)))
+            return
+        except Exception as error:  # a job's bug must not take the worker down
+            if devices.is_out_of_memory(error):
+                self._writer.send(messages.error(job_id, messages.OUT_OF_MEMORY,
+                                                 f"out of memory on {self.device}: {error}"))
+                return
+            traceback.print_exc(file=sys.stderr)
+            self._writer.send(messages.error(job_id, messages.INTERNAL,
+                                             f"{type(error).__name__}: {error}"))
+            return
+        info = {"seconds": time.perf_counter() - started, "device": str(self.device)}
+        if note:
+            info["note"] = note
+        self._writer.send(messages.result(job_id, refs, info))
+
+    def _call_with_fallback(self, function, pending, report, inputs):
+        """Run the job; if a GPU runs out of memory, free it and retry once on the CPU."""
+        context = jobs.JobContext(pending.job_id, self.device, pending.cancel_event, report, self._cache,
+                                  self._writer.send_raw)
+        try:
+            return function(context, pending.request["params"], inputs), ""
+        except Exception as error:
+            if self.device.type == "cpu" or not devices.is_out_of_memory(error):
+                raise
+        devices.free_device_memory(self.device)
+        import torch
+        context.device = torch.device("cpu")
+        note = f"{self.device} ran out of memory; this job ran on the CPU instead"
+        return function(context, pending.request["params"], inputs), note
+
+
+def _check_submit(message):
+    if not isinstance(message.get("job_id"), str) or not message["job_id"]:
+        return "submit needs a non-empty string job_id"
+    if not isinstance(message.get("kind"), str):
+        return "submit needs a job kind"
+    if not isinstance(message.get("params", {}), dict):
+        return "params must be an object"
+    if not isinstance(message.get("inputs", {}), dict):
+        return "inputs must be an object of image references"
+    output_dir = message.get("output_dir")
+    if not isinstance(output_dir, str) or not os.path.isdir(output_dir):
+        return f"output_dir {output_dir!r} is not an existing folder"
+    if message.get("output_transport", "shm") not in images.TRANSPORTS:
+        return f"unknown output transport {message.get('output_transport')!r}"
+    if message.get("output_origin", "top") not in ("top", "bottom"):
+        return "output_origin must be 'top' or 'bottom'"
+    message.setdefault("params", {})
+    message.setdefault("inputs", {})
+    return ""
+
+
+def take_over_stdio():
+    """Return (request stream, reply stream) and point fd 1 at stderr so nothing else reaches the pipe."""
+    reply_fd = os.dup(sys.stdout.fileno())
+    sys.stdout.flush()
+    os.dup2(sys.stderr.fileno(), sys.stdout.fileno())
+    sys.stdout = sys.stderr
+    return sys.stdin.buffer, os.fdopen(reply_fd, "wb", buffering=0)
+
+
+def main(argv=None):
+    import argparse
+    parser = argparse.ArgumentParser(description="Neural Render torch worker (speaks frames on stdio)")
+    parser.add_argument("--device", default="auto", choices=devices.CHOICES)
+    args = parser.parse_args(argv)
+    reader, reply_stream = take_over_stdio()
+    jobs.load_job_packages()
+    server = JobServer(reader, ReplyWriter(reply_stream), args.device)
+    server.serve()
+    return 0

@@ -1,0 +1,33 @@
+"""Shared pytest setup: import the add-on's packages as ``neural_render.*`` without Blender's __init__."""
+
+import os
+import sys
+
+import pytest
+
+REPO_ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+ADDON_DIR = os.path.join(REPO_ROOT, "addon")
+sys.path.insert(0, os.path.join(REPO_ROOT, "scripts"))
+
+_bootstrap = {}
+with open(os.path.join(ADDON_DIR, "worker", "bootstrap.py"), encoding="utf-8") as _file:
+    exec(compile(_file.read(), _file.name, "exec"), _bootstrap)
+_bootstrap["install"](ADDON_DIR)
+
+
+def pytest_configure(config):
+    config.addinivalue_line("markers", "slow: long quality runs; CI skips them with -m 'not slow'")
+
+
+@pytest.fixture(scope="session")
+def bpy_data_dir():
+    """The datafiles folder of the installed bpy module (HDRIs, matcaps)."""
+    import importlib.util
+    spec = importlib.util.find_spec("bpy")
+    return os.path.join(os.path.dirname(spec.origin), "5.0", "datafiles")
+
+
+@pytest.fixture(scope="session")
+def hdri_paths(bpy_data_dir):
+    folder = os.path.join(bpy_data_dir, "studiolights", "world")
+    return sorted(os.path.join(folder, name) for name in os.listdir(folder) if name.endswith(".exr"))
