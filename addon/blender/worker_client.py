@@ -194,9 +194,14 @@ class WorkerClient:
             time.sleep(0.02)
         return self._ready
 
-    def info(self, timeout=30.0):
-        ready = self.wait_ready(timeout)
-        return dict(ready)
+    def info(self, timeout=None):
+        """Start the worker if needed and return what it announced (python, torch, device, jobs)."""
+        return dict(self.wait_ready(timeout))
+
+    @property
+    def worker_info(self):
+        """What the running worker announced, without waiting; empty before it is ready."""
+        return dict(self._ready or {})
 
     def shutdown(self, timeout=5.0):
         with self._lock:
@@ -220,11 +225,12 @@ class WorkerClient:
         return images.make_job_dir()
 
     def submit(self, kind, params=None, inputs=None, *, input_refs=None, job_dir=None,
-               output_origin="top", transport=images.DEFAULT_TRANSPORT):
+               output_origin="top", transport=images.DEFAULT_TRANSPORT, remove_dir_on_cleanup=False):
         """Queue a job. ``inputs`` maps names to top-first float arrays; alternatively pass
         ``input_refs`` already written into ``job_dir`` (the Blender side fills shared memory in place).
+        A folder the client makes is removed by ``cleanup()``; a given one only on request.
         """
-        owns_dir = job_dir is None
+        owns_dir = job_dir is None or remove_dir_on_cleanup
         job_dir = job_dir or self.new_job_dir()
         refs = dict(input_refs or {})
         try:

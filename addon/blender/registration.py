@@ -1,0 +1,27 @@
+"""Every class the add-on registers, in order, and the register/unregister pair."""
+
+import bpy
+
+from . import job_operator, operators, panels, preferences, worker_env_ops, worker_session
+
+CLASSES = (
+    preferences.NeuralRenderPreferences,
+    job_operator.NeuralRenderJobStatus,
+    *operators.CLASSES,
+    *worker_env_ops.CLASSES,
+    *panels.CLASSES,
+)
+
+
+def register():
+    for cls in CLASSES:
+        bpy.utils.register_class(cls)
+    bpy.types.WindowManager.neural_render_job = bpy.props.PointerProperty(
+        type=job_operator.NeuralRenderJobStatus)
+
+
+def unregister():
+    worker_session.shutdown()
+    del bpy.types.WindowManager.neural_render_job
+    for cls in reversed(CLASSES):
+        bpy.utils.unregister_class(cls)
