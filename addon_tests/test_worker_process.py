@@ -53,7 +53,7 @@ def test_bottom_first_output_is_flipped_rows(client):
     assert np.array_equal(out, image[::-1])
 
 
-def test_progress_is_streamed_and_job_folder_removed(client):
+def test_progress_is_streamed(client):
     handle = client.submit("sleep", {"seconds": 0.6})
     seen = set()
     while handle.poll() not in ("done", "failed"):
@@ -61,6 +61,26 @@ def test_progress_is_streamed_and_job_folder_removed(client):
         time.sleep(0.05)
     assert handle.state == "done"
     assert len(seen) >= 3, f"expected streamed progress, saw {sorted(seen)}"
+    handle.cleanup()
+
+
+def test_shared_memory_slots_are_reused_not_piled_up(client):
+    image = random_image(height=64, width=64)
+    paths = []
+    for _ in range(3):
+        handle = client.submit("identity", {}, {"image": image})
+        assert np.array_equal(handle.wait(timeout=30)["image"], image)
+        paths.append((handle._input_slots[0], handle.result_refs["image"]["path"]))
+        handle.cleanup()
+    time.sleep(0.1)  # let the worker read the release message
+    assert paths[0] == paths[1] == paths[2], "both sides reuse their slot once it is released"
+    arena_dir = client.info()["arena"]
+    assert len([name for name in os.listdir(arena_dir) if name.startswith("slot-")]) <= 8
+
+
+def test_exr_transport_job_folder_is_removed(client):
+    handle = client.submit("identity", {}, {"image": random_image()}, transport="exr")
+    handle.wait(timeout=30)
     job_dir = handle.job_dir
     assert os.path.isdir(job_dir)
     handle.cleanup()
@@ -141,18 +161,16 @@ def test_image_reference_that_lies_about_its_size_is_rejected(client, tmp_path):
 
 
 def test_malformed_request_gets_a_structured_error(client):
-    handle = client.submit("identity", {}, {})
-    # Re-using the id of a job the worker has already finished is fine; a submit without an
-    # output folder is not, and must come back as an error for that id rather than a hang.
-    handle.wait(timeout=30)
-    bad = messages.submit(handle.job_id, "identity", {}, {}, "/nonexistent/folder")
     from neural_render.blender.worker_client import JobHandle
-    retry = JobHandle(client, handle.job_id, "identity", None, False)
-    client._handles[handle.job_id] = retry
-    client.send(bad)
+    handle = JobHandle(client, "hand-made-job", "identity", None, False)
+    client._handles[handle.job_id] = handle
+    # An EXR-transport submit without an output folder must come back as an error, not a hang.
+    client.send(messages.submit(handle.job_id, "identity", {}, {}, "/nonexistent/folder",
+                                output_transport="exr"))
     with pytest.raises(WorkerError) as caught:
-        retry.wait(timeout=10)
+        handle.wait(timeout=10)
     assert caught.value.code == messages.BAD_REQUEST
+    assert "output_dir" in caught.value.message
     handle.cleanup()
 
 
@@ -171,12 +189,12 @@ def test_a_dying_worker_fails_the_job_clearly_and_the_next_job_gets_a_fresh_one(
     expected = messages.TIMEOUT if how == "hang" else messages.WORKER_DIED
     assert caught.value.code == expected
     assert caught.value.message and "Traceback" not in caught.value.message
-    job_dir = handle.job_dir
+    arena_dir = client.worker_info.get("arena")
     handle.cleanup()
-    assert job_dir is None or not os.path.exists(job_dir), "no half-written output is left behind"
     image = random_image()
     assert np.array_equal(client.run("identity", {}, {"image": image}, timeout=60)["image"], image)
     assert client.info()["pid"] != old_pid
+    assert not os.path.exists(arena_dir), "the dead worker's output slots are removed"
 
 
 def test_missing_interpreter_is_a_clear_error(tmp_path):

@@ -5,31 +5,19 @@ bottom-first, as Blender stores them); outputs are requested bottom-first so ``f
 the mapped file directly.
 """
 
-import shutil
-
 from ..protocol import images
 from . import datablocks
 
 
 def submit_image_job(client, kind, params, input_images, extra_arrays=None):
     """Submit ``kind`` with each ``bpy.types.Image`` in ``input_images`` (name -> image) as an input."""
-    job_dir = client.new_job_dir()
     refs = {}
-    try:
-        for name, image in input_images.items():
-            width, height = image.size
-            ref, mapped = images.allocate_shm(job_dir, "in_" + name, height, width, 4, origin="bottom")
-            datablocks.image_to_array(image, out=mapped)
-            mapped.flush()
-            del mapped
-            refs[name] = ref
-        for name, array in (extra_arrays or {}).items():
-            refs[name] = images.write_image(array, job_dir, "in_" + name)
-    except BaseException:
-        shutil.rmtree(job_dir, ignore_errors=True)
-        raise
-    return client.submit(kind, params, input_refs=refs, job_dir=job_dir, output_origin="bottom",
-                         remove_dir_on_cleanup=True)
+    for name, image in input_images.items():
+        width, height = image.size
+        ref, slot = client.acquire_input(height, width, 4, origin="bottom")
+        refs[name] = ref
+        datablocks.image_to_array(image, out=slot)
+    return client.submit(kind, params, extra_arrays, input_refs=refs, output_origin="bottom")
 
 
 def result_to_datablock(handle, output_name, datablock_name):

@@ -17,7 +17,9 @@ import tempfile
 import threading
 import time
 
-from ..protocol import framing, images, messages
+import numpy as np
+
+from ..protocol import arena, framing, images, messages
 
 WORKER_MAIN = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "worker", "main.py")
 
@@ -50,8 +52,10 @@ class WorkerConfig:
 class JobHandle:
     QUEUED, RUNNING, DONE, FAILED = "queued", "running", "done", "failed"
 
-    def __init__(self, client, job_id, kind, job_dir, owns_dir):
+    def __init__(self, client, job_id, kind, job_dir, owns_dir, input_slots=(), process=None):
         self._client = client
+        self._input_slots = list(input_slots)  # client arena slots to free on cleanup
+        self._process = process                # the worker that owns this job's output slots
         self.job_id = job_id
         self.kind = kind
         self.job_dir = job_dir
@@ -120,7 +124,7 @@ class JobHandle:
             raise WorkerError(messages.INTERNAL, "the job has no result")
         arrays = {}
         for name, ref in self.result_refs.items():
-            array = images.read_image(ref, stored_order=True)
+            array = images.read_image(ref, stored_order=True, mappings=self._client.mappings)
             arrays[name] = array.copy() if copy else array
         return arrays
 
@@ -130,7 +134,9 @@ class JobHandle:
             self._client.send(messages.cancel(self.job_id))
 
     def cleanup(self):
+        """Free what the job held: input slots, the worker's output slots, the job folder."""
         self._client.forget(self)
+        self._client.release_slots(self)
         if self._owns_dir and self.job_dir:
             shutil.rmtree(self.job_dir, ignore_errors=True)
             self.job_dir = None
@@ -149,6 +155,8 @@ class WorkerClient:
         self._ids = itertools.count(1)
         self._death = None          # why the current worker died, once it has
         self._log_offset = 0
+        self._arena = None          # input slots, made on first use
+        self.mappings = arena.MappingCache()  # the worker's output slots, mapped once
 
     # -- process lifecycle --------------------------------------------------------------------
     @property
@@ -215,6 +223,9 @@ class WorkerClient:
                 except (WorkerError, subprocess.TimeoutExpired):
                     process.kill()
             self._reap()
+            if self._arena is not None:
+                self._arena.close()
+                self._arena = None
 
     @property
     def pid(self):
@@ -224,26 +235,41 @@ class WorkerClient:
     def new_job_dir(self):
         return images.make_job_dir()
 
+    def acquire_input(self, height, width, channels, origin="top"):
+        """A reusable shared-memory slot to fill in place: (ref, writable array in stored order)."""
+        if self._arena is None:
+            self._arena = arena.BufferArena()
+        return self._arena.acquire(height, width, channels, origin)
+
     def submit(self, kind, params=None, inputs=None, *, input_refs=None, job_dir=None,
                output_origin="top", transport=images.DEFAULT_TRANSPORT, remove_dir_on_cleanup=False):
         """Queue a job. ``inputs`` maps names to top-first float arrays; alternatively pass
-        ``input_refs`` already written into ``job_dir`` (the Blender side fills shared memory in place).
-        A folder the client makes is removed by ``cleanup()``; a given one only on request.
+        ``input_refs`` from ``acquire_input`` (the Blender side fills slots in place) or files in
+        ``job_dir``. A folder the client makes is removed by ``cleanup()``; a given one on request.
         """
-        owns_dir = job_dir is None or remove_dir_on_cleanup
-        job_dir = job_dir or self.new_job_dir()
+        if transport == "exr" and job_dir is None:
+            job_dir = self.new_job_dir()
+            remove_dir_on_cleanup = True
         refs = dict(input_refs or {})
         try:
             for name, array in (inputs or {}).items():
-                refs[name] = images.write_image(array, job_dir, "in_" + name, transport)
+                array = np.asarray(array, dtype=np.float32)
+                array = array[:, :, None] if array.ndim == 2 else array
+                if transport == "shm":
+                    refs[name], slot = self.acquire_input(*array.shape)
+                    np.copyto(slot, array)
+                else:
+                    refs[name] = images.write_image(array, job_dir, "in_" + name, transport)
         except Exception:
-            if owns_dir:
+            self._release_inputs(refs)
+            if remove_dir_on_cleanup:
                 shutil.rmtree(job_dir, ignore_errors=True)
             raise
         job_id = f"job-{os.getpid()}-{next(self._ids)}"
-        handle = JobHandle(self, job_id, kind, job_dir, owns_dir)
         with self._lock:
             self.start()
+            slots = [ref["path"] for ref in refs.values() if self._arena and self._arena.owns(ref["path"])]
+            handle = JobHandle(self, job_id, kind, job_dir, remove_dir_on_cleanup, slots, self._process)
             self._handles[job_id] = handle
         if not self._last_pending_before(handle):
             self._last_heard = time.monotonic()  # the silence clock starts when work is waiting
@@ -261,6 +287,20 @@ class WorkerClient:
     def forget(self, handle):
         with self._lock:
             self._handles.pop(handle.job_id, None)
+
+    def _release_inputs(self, refs):
+        for ref in refs.values():
+            if self._arena is not None:
+                self._arena.release(ref["path"])
+
+    def release_slots(self, handle):
+        for path in handle._input_slots:
+            self._arena.release(path)
+        handle._input_slots = []
+        outputs = [ref["path"] for ref in (handle.result_refs or {}).values() if ref["transport"] == "shm"]
+        with self._lock:
+            if outputs and handle._process is self._process and self.running:
+                self.send(messages.release(outputs))
 
     def send(self, message):
         process = self._process
@@ -373,6 +413,8 @@ class WorkerClient:
 
     def _reap(self):
         process, self._process = self._process, None
+        worker_arena = (self._ready or {}).get("arena")
+        self.mappings.clear()
         if process is not None:
             if process.poll() is None:
                 process.kill()
@@ -382,6 +424,8 @@ class WorkerClient:
                     stream.close()
                 except OSError:
                     pass
+            if worker_arena and os.path.basename(worker_arena).startswith("neural-render-arena-"):
+                shutil.rmtree(worker_arena, ignore_errors=True)  # a killed worker cannot clean up
         if self._log_file is not None:
             self._log_file.close()
             self._log_file = None

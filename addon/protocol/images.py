@@ -42,7 +42,7 @@ def make_job_dir(prefix="neural-render-job-"):
     return tempfile.mkdtemp(prefix=prefix, dir=job_root())
 
 
-def _validated_shape(height, width, channels):
+def validated_shape(height, width, channels):
     height, width, channels = int(height), int(width), int(channels)
     if height <= 0 or width <= 0:
         raise ImageRefError(f"image has zero size ({width}x{height})")
@@ -58,7 +58,7 @@ def make_ref(path, height, width, channels, transport=DEFAULT_TRANSPORT, origin=
         raise ImageRefError(f"unknown transport {transport!r}")
     if origin not in ("top", "bottom"):
         raise ImageRefError(f"unknown row origin {origin!r}")
-    height, width, channels = _validated_shape(height, width, channels)
+    height, width, channels = validated_shape(height, width, channels)
     return {"transport": transport, "path": str(path), "height": height, "width": width,
             "channels": channels, "dtype": "float32", "origin": origin}
 
@@ -108,23 +108,20 @@ def write_image(array, directory, name, transport=DEFAULT_TRANSPORT, origin="top
     return ref
 
 
-def read_image(ref, stored_order=False):
+def read_image(ref, stored_order=False, mappings=None):
     """Return the image behind ``ref`` as an (H, W, C) float32 array, top row first.
 
     For shm the array is a read-only memory map (no copy): callers that keep it past the job's life
-    must copy. ``stored_order=True`` skips the flip view and returns rows as stored.
+    must copy. ``mappings`` (an ``arena.MappingCache``) reuses mappings across jobs.
+    ``stored_order=True`` skips the flip view and returns rows as stored.
     """
     ref = check_ref(ref)
     shape = (ref["height"], ref["width"], ref["channels"])
     if ref["transport"] == "shm":
-        expected = shape[0] * shape[1] * shape[2] * 4
-        try:
-            actual = os.path.getsize(ref["path"])
-        except OSError as error:
-            raise ImageRefError(f"image data missing: {error.strerror}: {ref['path']}") from None
-        if actual != expected:
-            raise ImageRefError(f"image data is {actual} bytes; its reference says {expected}")
-        stored = np.memmap(ref["path"], dtype=np.float32, mode="r", shape=shape)
+        if mappings is None:
+            from .arena import MappingCache
+            mappings = MappingCache(max_entries=1)
+        stored = mappings.read(ref)
     else:
         from . import exr_transport
         stored = exr_transport.read(ref["path"], shape)

@@ -48,3 +48,8 @@ def result(job_id, outputs, info=None):
 
 def error(job_id, code, text):
     return {"type": "error", "job_id": job_id, "code": code, "message": str(text)}
+
+
+def release(paths):
+    """The client has consumed these output slots; the worker may reuse them."""
+    return {"type": "release", "paths": list(paths)}

@@ -15,7 +15,9 @@ import threading
 import time
 import traceback
 
-from ..protocol import framing, images, messages
+import numpy as np
+
+from ..protocol import arena, framing, images, messages
 from . import device as devices
 from . import jobs
 
@@ -53,6 +55,8 @@ class JobServer:
         self._pending = {}  # job_id -> PendingJob, queued or running
         self._pending_lock = threading.Lock()
         self._cache = {}
+        self._outputs = arena.BufferArena()      # output slots, reused once the client releases them
+        self._input_maps = arena.MappingCache()  # the client's input slots, mapped once
         self.device, self.device_note = devices.choose_device(device_preference)
 
     # -- identity of this worker --------------------------------------------------------------
@@ -68,6 +72,7 @@ class JobServer:
             "device_note": self.device_note,
             "devices": devices.available_devices(),
             "jobs": jobs.names(),
+            "arena": self._outputs.directory,
         }
 
     # -- reader thread ------------------------------------------------------------------------
@@ -105,6 +110,9 @@ class JobServer:
                 pending = self._pending.get(message.get("job_id"))
             if pending is not None:
                 pending.cancel_event.set()
+        elif kind == "release":
+            for path in message.get("paths", []):
+                self._outputs.release(path)
         elif kind == "info":
             self._writer.send(dict(self.describe(), type="info"))
         elif kind == "shutdown":
@@ -126,6 +134,7 @@ class JobServer:
         while True:
             pending = self._queue.get()
             if pending is _STOP:
+                self._outputs.close()
                 return
             try:
                 self._run(pending)
@@ -153,12 +162,10 @@ class JobServer:
 
         started = time.perf_counter()
         try:
-            inputs = {name: images.read_image(ref) for name, ref in request["inputs"].items()}
+            inputs = {name: images.read_image(ref, mappings=self._input_maps)
+                      for name, ref in request["inputs"].items()}
             outputs, note = self._call_with_fallback(function, pending, report, inputs)
-            refs = {name: images.write_image(array, request["output_dir"], name,
-                                             request.get("output_transport", "shm"),
-                                             request.get("output_origin", "top"))
-                    for name, array in outputs.items()}
+            refs = {name: self._store_output(request, name, array) for name, array in outputs.items()}
         except jobs.JobCancelled:
             self._writer.send(messages.error(job_id, messages.CANCELLED, "cancelled"))
             return
@@ -178,6 +185,17 @@ class JobServer:
         if note:
             info["note"] = note
         self._writer.send(messages.result(job_id, refs, info))
+
+    def _store_output(self, request, name, array):
+        array = np.asarray(array, dtype=np.float32)
+        if array.ndim == 2:
+            array = array[:, :, None]
+        origin = request.get("output_origin", "top")
+        if request.get("output_transport", "shm") != "shm":
+            return images.write_image(array, request["output_dir"], name, "exr", origin)
+        ref, slot = self._outputs.acquire(*array.shape, origin=origin)
+        np.copyto(slot, array[::-1] if origin == "bottom" else array)
+        return ref
 
     def _call_with_fallback(self, function, pending, report, inputs):
         """Run the job; if a GPU runs out of memory, free it and retry once on the CPU."""
@@ -204,11 +222,12 @@ def _check_submit(message):
         return "params must be an object"
     if not isinstance(message.get("inputs", {}), dict):
         return "inputs must be an object of image references"
-    output_dir = message.get("output_dir")
-    if not isinstance(output_dir, str) or not os.path.isdir(output_dir):
-        return f"output_dir {output_dir!r} is not an existing folder"
     if message.get("output_transport", "shm") not in images.TRANSPORTS:
         return f"unknown output transport {message.get('output_transport')!r}"
+    output_dir = message.get("output_dir")
+    if message.get("output_transport", "shm") == "exr" and not (
+            isinstance(output_dir, str) and os.path.isdir(output_dir)):
+        return f"output_dir {output_dir!r} is not an existing folder"
     if message.get("output_origin", "top") not in ("top", "bottom"):
         return "output_origin must be 'top' or 'bottom'"
     message.setdefault("params", {})
