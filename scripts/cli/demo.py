@@ -1,0 +1,134 @@
+"""``neural-render demo``: render a sample scene and run every capability on it, as a user would.
+
+Everything goes through the add-on's real operators (in this process, with the ``bpy`` module) and
+its real worker process. Writes ``render.exr``, one EXR per capability result, and
+``contact_sheet.png`` into the output folder.
+"""
+
+import os
+import time
+
+import numpy as np
+
+# Each capability contributes (title, function(scene, render_image) -> result image datablock).
+# The foundation's own entry proves the round trip; capabilities add theirs as they land.
+CAPABILITY_DEMOS = []
+
+
+def add_parser(subparsers):
+    parser = subparsers.add_parser("demo", help="render a sample scene and run every capability on it")
+    parser.add_argument("--out", default="demo_output", help="output folder (created)")
+    parser.add_argument("--size", type=int, nargs=2, default=(480, 270), metavar=("W", "H"))
+    parser.add_argument("--samples", type=int, default=16, help="Cycles samples of the sample render")
+    return parser
+
+
+def build_sample_scene(width, height, samples):
+    """A small still life lit by one of the HDRIs that ship with Blender."""
+    import bpy
+    bpy.ops.wm.read_factory_settings(use_empty=True)
+    scene = bpy.context.scene
+    scene.render.engine = "CYCLES"
+    scene.cycles.device = "CPU"
+    scene.cycles.samples = samples
+    scene.cycles.use_denoising = False
+    scene.render.resolution_x, scene.render.resolution_y = width, height
+    scene.render.resolution_percentage = 100
+    scene.view_settings.view_transform = "Standard"
+
+    def material(name, colour, roughness, metallic=0.0):
+        mat = bpy.data.materials.new(name)
+        mat.use_nodes = True
+        bsdf = mat.node_tree.nodes["Principled BSDF"]
+        bsdf.inputs["Base Color"].default_value = (*colour, 1.0)
+        bsdf.inputs["Roughness"].default_value = roughness
+        bsdf.inputs["Metallic"].default_value = metallic
+        return mat
+
+    bpy.ops.mesh.primitive_plane_add(size=12)
+    bpy.context.object.data.materials.append(material("Floor", (0.55, 0.5, 0.45), 0.8))
+    bpy.ops.mesh.primitive_monkey_add(location=(-0.9, 0, 1.0), rotation=(0, 0, 0.5))
+    bpy.ops.object.shade_smooth()
+    bpy.context.object.data.materials.append(material("Gold", (0.9, 0.6, 0.2), 0.25, 1.0))
+    bpy.ops.mesh.primitive_uv_sphere_add(location=(1.1, 0.3, 0.7), radius=0.7)
+    bpy.ops.object.shade_smooth()
+    bpy.context.object.data.materials.append(material("Blue", (0.1, 0.25, 0.8), 0.4))
+
+    bpy.ops.object.camera_add(location=(0, -6.5, 2.6), rotation=(np.radians(72), 0, 0))
+    scene.camera = bpy.context.object
+
+    world = bpy.data.worlds.new("Sample World")
+    scene.world = world
+    world.use_nodes = True
+    nodes, links = world.node_tree.nodes, world.node_tree.links
+    environment = nodes.new("ShaderNodeTexEnvironment")
+    hdri = os.path.join(os.path.dirname(bpy.__file__), "5.0", "datafiles", "studiolights", "world", "forest.exr")
+    environment.image = bpy.data.images.load(hdri)
+    links.new(environment.outputs["Color"], nodes["Background"].inputs["Color"])
+    return scene
+
+
+def tone_map(array_bottom_first):
+    """Linear RGBA (bottom row first) -> 8-bit sRGB RGB (top row first), for the contact sheet only."""
+    from neural_render.worker.imageio.colour import linear_to_srgb
+    rgb = np.clip(array_bottom_first[::-1, :, :3], 0.0, 1.0)
+    return (linear_to_srgb(rgb) * 255 + 0.5).astype(np.uint8)
+
+
+def write_contact_sheet(path, tiles):
+    """``tiles`` is a list of (title, uint8 RGB array); lays them out in a row with captions."""
+    from PIL import Image, ImageDraw
+    caption = 22
+    height = max(tile.shape[0] for _, tile in tiles)
+    width = sum(tile.shape[1] for _, tile in tiles) + 8 * (len(tiles) + 1)
+    sheet = Image.new("RGB", (width, height + caption + 16), (30, 30, 30))
+    draw = ImageDraw.Draw(sheet)
+    x = 8
+    for title, tile in tiles:
+        sheet.paste(Image.fromarray(tile), (x, caption + 8))
+        draw.text((x, 6), title, fill=(230, 230, 230))
+        x += tile.shape[1] + 8
+    temporary = path + ".tmp.png"
+    sheet.save(temporary)
+    os.replace(temporary, path)
+
+
+def run(args):
+    import bpy
+    from neural_render.blender import datablocks, registration, render_capture
+
+    out = os.path.abspath(args.out)
+    os.makedirs(out, exist_ok=True)
+    started = time.perf_counter()
+    scene = build_sample_scene(args.size[0], args.size[1], args.samples)
+    print(f"rendering the sample scene ({args.size[0]}x{args.size[1]}, {args.samples} samples)...")
+    rendered = render_capture.render_to_array(scene)
+    render_image = datablocks.array_to_image(rendered, "NR demo render")
+    datablocks.save_image_exr(render_image, os.path.join(out, "render.exr"))
+    tiles = [("render", tone_map(rendered))]
+
+    registration.register()
+    try:
+        demos = [("worker round trip", _round_trip)] + CAPABILITY_DEMOS
+        for title, function in demos:
+            print(f"{title}...")
+            result = function(scene, render_image)
+            filename = title.replace(" ", "_") + ".exr"
+            datablocks.save_image_exr(result, os.path.join(out, filename))
+            tiles.append((title, tone_map(datablocks.image_to_array(result))))
+    finally:
+        registration.unregister()
+    write_contact_sheet(os.path.join(out, "contact_sheet.png"), tiles)
+    print(f"wrote {len(tiles)} images and contact_sheet.png to {out} in {time.perf_counter() - started:.0f} s")
+    bpy.ops.wm.read_factory_settings(use_empty=True)
+    return 0
+
+
+def _round_trip(scene, render_image):
+    import bpy
+    result = bpy.ops.neural_render.worker_roundtrip("EXEC_DEFAULT", image_name=render_image.name,
+                                                    add_compositor_node=True)
+    if result != {"FINISHED"}:
+        raise RuntimeError("the worker round trip failed (see the messages above)")
+    from neural_render.blender import datablocks
+    return bpy.data.images[datablocks.result_name("roundtrip", render_image.name)]

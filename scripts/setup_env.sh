@@ -1,0 +1,16 @@
+#!/usr/bin/env bash
+# Create (or reuse) the project's virtual environment with the pinned dependencies.
+# NR_VENV overrides the location (default: .venv at the repository root).
+set -euo pipefail
+repo="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+venv="${NR_VENV:-$repo/.venv}"
+python="${PYTHON:-python3.11}"
+command -v "$python" >/dev/null 2>&1 || python=python3
+stamp="$venv/.neural-render-requirements"
+if [ -f "$stamp" ] && cmp -s "$stamp" <(cat "$repo/scripts/requirements-dev.txt" "$repo/scripts/requirements-worker.txt"); then
+    exit 0  # already set up with these exact pins
+fi
+echo "Setting up $venv (bpy, torch: a few minutes the first time)" >&2
+"$python" -m venv "$venv"
+"$venv/bin/python" -m pip install --quiet --disable-pip-version-check -r "$repo/scripts/requirements-dev.txt"
+cat "$repo/scripts/requirements-dev.txt" "$repo/scripts/requirements-worker.txt" > "$stamp"
