@@ -267,7 +267,11 @@ class WorkerClient:
             raise
         job_id = f"job-{os.getpid()}-{next(self._ids)}"
         with self._lock:
-            self.start()
+            try:
+                self.start()
+            except WorkerError:
+                self._release_inputs(refs)
+                raise
             slots = [ref["path"] for ref in refs.values() if self._arena and self._arena.owns(ref["path"])]
             handle = JobHandle(self, job_id, kind, job_dir, remove_dir_on_cleanup, slots, self._process)
             self._handles[job_id] = handle
