@@ -34,6 +34,10 @@ class NeuralRenderJobStatus(bpy.types.PropertyGroup):
     label: bpy.props.StringProperty(default="")
 
 
+def jobs_running():
+    return bool(_active_handles)
+
+
 def cancel_all_jobs():
     for handle in list(_active_handles):
         handle.cancel()

@@ -21,6 +21,7 @@ def register():
 
 
 def unregister():
+    worker_env_ops.shutdown()  # a setup in progress is cancelled, not orphaned
     worker_session.shutdown()
     del bpy.types.WindowManager.neural_render_job
     for cls in reversed(CLASSES):
