@@ -1,0 +1,114 @@
+"""OpenEXR reading and writing with the ``openexr`` package.
+
+Reads RGB/RGBA/Y, half or float, any compression, and Blender's multi-layer files, whose channels
+are named ``<view layer>.<pass>.<channel>`` (e.g. ``ViewLayer.Combined.R``, ``ViewLayer.Vector.X``).
+"""
+
+import os
+
+import numpy as np
+
+from .atomic import write_atomically
+from .errors import ImageFileError
+
+MAX_SIDE = 16384
+_CHANNEL_ORDER = ("R", "G", "B", "A", "X", "Y", "Z", "W", "V")
+_COMPRESSIONS = ("NO", "ZIP", "ZIPS", "PIZ", "RLE", "PXR24", "B44", "B44A", "DWAA", "DWAB")
+
+
+def _open(path):
+    import OpenEXR
+    if not os.path.isfile(path):
+        raise ImageFileError(f"cannot read '{path}': no such file")
+    if os.path.getsize(path) == 0:
+        raise ImageFileError(f"cannot read '{path}': the file is empty")
+    try:
+        return OpenEXR.File(str(path), separate_channels=True)
+    except Exception:
+        raise ImageFileError(f"cannot read '{path}': not a readable OpenEXR file (corrupt or truncated)") \
+            from None
+
+
+def _group_layers(channel_names):
+    """Map layer prefix ('' for plain channels) -> {channel letter: full channel name}."""
+    layers = {}
+    for full in channel_names:
+        prefix, _, letter = full.rpartition(".")
+        layers.setdefault(prefix, {})[letter] = full
+    return layers
+
+
+def list_layers(path):
+    with _open(path) as exr_file:
+        return sorted(_group_layers(exr_file.channels()))
+
+
+def _pick_layer(path, layers, layer):
+    if layer is None:
+        for candidate in ("",) + tuple(sorted(name for name in layers if name.endswith("Combined"))):
+            if candidate in layers:
+                return candidate
+        if len(layers) == 1:
+            return next(iter(layers))
+        raise ImageFileError(f"cannot read '{path}': several layers, choose one of {sorted(layers)}")
+    matches = [name for name in layers if name == layer or name.split(".")[-1] == layer]
+    if len(matches) != 1:
+        raise ImageFileError(f"cannot read '{path}': no single layer '{layer}' (has {sorted(layers)})")
+    return matches[0]
+
+
+def read_exr(path, layer=None, allow_nonfinite=False):
+    """(H, W, C) float32, top row first. Non-finite pixels are refused unless ``allow_nonfinite``,
+    in which case NaN becomes 0 and ±Inf the largest half value (what an EXR pipeline can carry)."""
+    path = str(path)
+    with _open(path) as exr_file:
+        try:
+            (x_min, y_min), (x_max, y_max) = exr_file.header()["dataWindow"]
+        except Exception:
+            raise ImageFileError(f"cannot read '{path}': corrupt or truncated header") from None
+        width, height = int(x_max - x_min + 1), int(y_max - y_min + 1)
+        if not (0 < width <= MAX_SIDE and 0 < height <= MAX_SIDE):
+            raise ImageFileError(f"cannot read '{path}': {width}x{height} is outside the supported "
+                                 f"size (at most {MAX_SIDE} per side)")
+        try:
+            channels = exr_file.channels()
+            layers = _group_layers(channels)
+        except Exception:
+            raise ImageFileError(f"cannot read '{path}': corrupt or truncated pixel data") from None
+        chosen = layers[_pick_layer(path, layers, layer)]
+        letters = [letter for letter in _CHANNEL_ORDER if letter in chosen] or sorted(chosen)
+        if layer is None and set("RGB") <= set(letters):
+            letters = [letter for letter in letters if letter in "RGBA"]
+        planes = [np.asarray(channels[chosen[letter]].pixels, dtype=np.float32) for letter in letters]
+    image = np.stack(planes, axis=-1) if len(planes) > 1 else planes[0][:, :, None]
+    if not np.isfinite(image).all():
+        if not allow_nonfinite:
+            raise ImageFileError(f"cannot read '{path}': it contains NaN or infinite pixels")
+        image = np.nan_to_num(image, nan=0.0, posinf=65504.0, neginf=-65504.0)
+    return image
+
+
+def write_exr(path, array, half=False, compression="ZIP"):
+    """Write an (H, W, C) array (C = 1, 3 or 4, top row first) as OpenEXR, atomically."""
+    import OpenEXR
+    array = np.asarray(array, dtype=np.float32)
+    if array.ndim == 2:
+        array = array[:, :, None]
+    if array.ndim != 3 or array.shape[2] not in (1, 3, 4) or 0 in array.shape:
+        raise ImageFileError(f"cannot write '{path}': image of shape {array.shape} is not (H, W, 1|3|4)")
+    if not np.isfinite(array).all():
+        raise ImageFileError(f"cannot write '{path}': the image contains NaN or infinite pixels")
+    if compression.upper() not in _COMPRESSIONS:
+        raise ImageFileError(f"unknown EXR compression {compression!r}")
+    names = {1: "Y", 3: "RGB", 4: "RGBA"}[array.shape[2]]
+    dtype = np.float16 if half else np.float32
+    channels = {name: np.ascontiguousarray(array[:, :, index].astype(dtype))
+                for index, name in enumerate(names)}
+    header = {"compression": getattr(OpenEXR, compression.upper() + "_COMPRESSION"),
+              "type": OpenEXR.scanlineimage}
+
+    def write_to(temporary):
+        with OpenEXR.File(header, channels) as exr_file:
+            exr_file.write(temporary)
+
+    write_atomically(str(path), write_to)
