@@ -54,7 +54,7 @@ def build_sample_scene(width, height, samples):
     bpy.ops.object.shade_smooth()
     bpy.context.object.data.materials.append(material("Blue", (0.1, 0.25, 0.8), 0.4))
 
-    bpy.ops.object.camera_add(location=(0, -6.5, 2.6), rotation=(np.radians(72), 0, 0))
+    bpy.ops.object.camera_add(location=(0, -8.5, 3.0), rotation=(np.radians(74), 0, 0))
     scene.camera = bpy.context.object
 
     world = bpy.data.worlds.new("Sample World")
@@ -62,7 +62,7 @@ def build_sample_scene(width, height, samples):
     world.use_nodes = True
     nodes, links = world.node_tree.nodes, world.node_tree.links
     environment = nodes.new("ShaderNodeTexEnvironment")
-    hdri = os.path.join(os.path.dirname(bpy.__file__), "5.0", "datafiles", "studiolights", "world", "forest.exr")
+    hdri = os.path.join(bpy.utils.system_resource("DATAFILES", path="studiolights/world"), "forest.exr")
     environment.image = bpy.data.images.load(hdri)
     links.new(environment.outputs["Color"], nodes["Background"].inputs["Color"])
     return scene
