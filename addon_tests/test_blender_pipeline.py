@@ -68,3 +68,26 @@ def test_bad_input_is_reported_and_changes_nothing(addon, tiny_scene):
 
 def test_check_worker_operator_reports_success(addon):
     assert bpy.ops.neural_render.check_worker("EXEC_DEFAULT") == {"FINISHED"}
+
+
+def test_render_hook_sees_every_written_frame_of_an_animation(tiny_scene, tmp_path):
+    import os
+
+    from neural_render.blender import render_hook
+    seen = []
+
+    def record(scene, frame, filepath):
+        seen.append((frame, filepath, os.path.isfile(filepath)))
+
+    tiny_scene.frame_start, tiny_scene.frame_end = 1, 3
+    tiny_scene.render.image_settings.file_format = "OPEN_EXR"
+    tiny_scene.render.filepath = str(tmp_path / "frame_")
+    render_hook.enable(record)
+    render_hook.enable(record)  # idempotent: no double calls
+    try:
+        bpy.ops.render.render(animation=True)
+    finally:
+        render_hook.disable(record)
+    assert [frame for frame, _, _ in seen] == [1, 2, 3]
+    assert all(exists for _, _, exists in seen), "the callback runs once the frame file exists"
+    assert not render_hook.is_enabled()

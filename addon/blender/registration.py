@@ -2,7 +2,7 @@
 
 import bpy
 
-from . import job_operator, operators, panels, preferences, worker_env_ops, worker_session
+from . import job_operator, operators, panels, preferences, render_hook, worker_env_ops, worker_session
 
 CLASSES = (
     preferences.NeuralRenderPreferences,
@@ -23,6 +23,7 @@ def register():
 def unregister():
     worker_env_ops.shutdown()  # a setup in progress is cancelled, not orphaned
     worker_session.shutdown()
+    render_hook.disable()  # no handler of ours outlives the add-on
     del bpy.types.WindowManager.neural_render_job
     for cls in reversed(CLASSES):
         bpy.utils.unregister_class(cls)
