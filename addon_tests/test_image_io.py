@@ -120,3 +120,15 @@ def test_non_finite_pixels_are_refused_or_repaired(tmp_path):
     with pytest.raises(ImageFileError):
         exr.write_exr(tmp_path / "out.exr", image)
     assert not (tmp_path / "out.exr").exists()
+
+
+def test_absurdly_large_exr_is_refused_before_allocating(tmp_path):
+    import struct
+    exr.write_exr(tmp_path / "small.exr", np.ones((4, 4, 3), dtype=np.float32), compression="NO")
+    data = bytearray((tmp_path / "small.exr").read_bytes())
+    # The header attribute is: name\0 type\0 size(int32) xMin yMin xMax yMax (int32 each).
+    at = data.index(b"dataWindow\x00box2i\x00") + len(b"dataWindow\x00box2i\x00") + 4
+    data[at + 8:at + 16] = struct.pack("<ii", 999_999, 999_999)
+    (tmp_path / "huge.exr").write_bytes(bytes(data))
+    with pytest.raises(ImageFileError, match="huge.exr.*1000000x1000000 is outside the supported size"):
+        exr.read_exr(tmp_path / "huge.exr")

@@ -16,14 +16,14 @@ _CHANNEL_ORDER = ("R", "G", "B", "A", "X", "Y", "Z", "W", "V")
 _COMPRESSIONS = ("NO", "ZIP", "ZIPS", "PIZ", "RLE", "PXR24", "B44", "B44A", "DWAA", "DWAB")
 
 
-def _open(path):
+def _open(path, header_only=False):
     import OpenEXR
     if not os.path.isfile(path):
         raise ImageFileError(f"cannot read '{path}': no such file")
     if os.path.getsize(path) == 0:
         raise ImageFileError(f"cannot read '{path}': the file is empty")
     try:
-        return OpenEXR.File(str(path), separate_channels=True)
+        return OpenEXR.File(str(path), separate_channels=True, header_only=header_only)
     except Exception:
         raise ImageFileError(f"cannot read '{path}': not a readable OpenEXR file (corrupt or truncated)") \
             from None
@@ -61,15 +61,17 @@ def read_exr(path, layer=None, allow_nonfinite=False):
     """(H, W, C) float32, top row first. Non-finite pixels are refused unless ``allow_nonfinite``,
     in which case NaN becomes 0 and ±Inf the largest half value (what an EXR pipeline can carry)."""
     path = str(path)
-    with _open(path) as exr_file:
+    # The header alone first: an absurd data window is refused before any pixel is allocated.
+    with _open(path, header_only=True) as exr_file:
         try:
             (x_min, y_min), (x_max, y_max) = exr_file.header()["dataWindow"]
         except Exception:
             raise ImageFileError(f"cannot read '{path}': corrupt or truncated header") from None
-        width, height = int(x_max - x_min + 1), int(y_max - y_min + 1)
-        if not (0 < width <= MAX_SIDE and 0 < height <= MAX_SIDE):
-            raise ImageFileError(f"cannot read '{path}': {width}x{height} is outside the supported "
-                                 f"size (at most {MAX_SIDE} per side)")
+    width, height = int(x_max - x_min + 1), int(y_max - y_min + 1)
+    if not (0 < width <= MAX_SIDE and 0 < height <= MAX_SIDE):
+        raise ImageFileError(f"cannot read '{path}': {width}x{height} is outside the supported "
+                             f"size (at most {MAX_SIDE} per side)")
+    with _open(path) as exr_file:
         try:
             channels = exr_file.channels()
             layers = _group_layers(channels)
