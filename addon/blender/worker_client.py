@@ -37,13 +37,14 @@ class WorkerConfig:
     """How to start and supervise the worker. Built from the add-on preferences on the Blender side."""
 
     def __init__(self, python=None, device="auto", start_timeout=180.0, silence_timeout=60.0,
-                 cancel_grace=1.0, log_path=None):
+                 cancel_grace=1.0, log_path=None, models_dir=None):
         self.python = python or sys.executable
         self.device = device
         self.start_timeout = start_timeout      # torch's first import can be slow on a cold disk
         self.silence_timeout = silence_timeout  # a running job must report progress more often
         self.cancel_grace = cancel_grace        # after this, a cancel is enforced by killing
         self.log_path = log_path or os.path.join(tempfile.gettempdir(), "neural-render-worker.log")
+        self.models_dir = models_dir            # where the worker keeps model files (None: its default)
 
     def key(self):
         return (self.python, self.device)
@@ -172,6 +173,8 @@ class WorkerClient:
                 raise WorkerError(messages.WORKER_DIED,
                                   f"the worker Python {self.config.python!r} does not exist")
             env = dict(os.environ, PYTHONUNBUFFERED="1")
+            if self.config.models_dir:
+                env["NEURAL_RENDER_MODELS_DIR"] = self.config.models_dir
             if os.path.realpath(self.config.python) != os.path.realpath(sys.executable):
                 # Blender's own Python settings must not leak into a different interpreter.
                 for name in ("PYTHONHOME", "PYTHONPATH"):

@@ -55,7 +55,7 @@ def config_from_preferences(context=None):
     prefs = preferences.get(context)
     return WorkerConfig(python=resolve_worker_python(prefs), device=prefs.device,
                         silence_timeout=prefs.silence_timeout,
-                        log_path=os.path.join(user_dir("logs"), "worker.log"))
+                        log_path=os.path.join(user_dir("logs"), "worker.log"), models_dir=user_dir("models"))
 
 
 def client(context=None):
