@@ -3,6 +3,12 @@
 import bpy
 
 from . import job_operator, operators, panels, preferences, render_hook, worker_env_ops, worker_session
+from . import gan
+
+# One Blender-side package per capability; each exposes CLASSES, attach_properties, detach_properties.
+CAPABILITIES = (
+    gan,
+)
 
 CLASSES = (
     preferences.NeuralRenderPreferences,
@@ -10,6 +16,7 @@ CLASSES = (
     *operators.CLASSES,
     *worker_env_ops.CLASSES,
     *panels.CLASSES,
+    *(cls for capability in CAPABILITIES for cls in capability.CLASSES),
 )
 
 
@@ -18,12 +25,16 @@ def register():
         bpy.utils.register_class(cls)
     bpy.types.WindowManager.neural_render_job = bpy.props.PointerProperty(
         type=job_operator.NeuralRenderJobStatus)
+    for capability in CAPABILITIES:
+        capability.attach_properties()
 
 
 def unregister():
     worker_env_ops.shutdown()  # a setup in progress is cancelled, not orphaned
     worker_session.shutdown()
     render_hook.disable()  # no handler of ours outlives the add-on
+    for capability in reversed(CAPABILITIES):
+        capability.detach_properties()
     del bpy.types.WindowManager.neural_render_job
     for cls in reversed(CLASSES):
         bpy.utils.unregister_class(cls)

@@ -12,6 +12,7 @@ _REGISTRY = {}
 # Packages whose import registers jobs. Each capability appends its package here.
 JOB_PACKAGES = (
     "diagnostics",
+    "gan",
 )
 
 

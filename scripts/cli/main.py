@@ -14,7 +14,14 @@ REPO_ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__fi
 ADDON_DIR = os.path.join(REPO_ROOT, "addon")
 
 # Subcommand modules, in the order --help lists them. Capabilities add theirs here.
-SUBCOMMANDS = ("check", "convert", "bench", "demo")
+SUBCOMMANDS = (
+    "check",
+    "convert",
+    "gan-train",
+    "gan-generate",
+    "bench",
+    "demo",
+)
 
 
 class CliInputError(Exception):

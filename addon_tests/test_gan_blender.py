@@ -1,0 +1,87 @@
+"""GAN texture operators in real Blender (the bpy module) with the real worker process."""
+
+import os
+
+import bpy
+import numpy as np
+import pytest
+
+from gan_fixtures import brick_texture
+from neural_render.blender import datablocks, registration
+from neural_render.worker.gan import checkpoint
+
+
+@pytest.fixture(scope="module")
+def addon():
+    registration.register()
+    yield
+    registration.unregister()
+
+
+@pytest.fixture
+def scene_with_exemplar(addon):
+    bpy.ops.wm.read_factory_settings(use_empty=True)
+    bpy.ops.mesh.primitive_plane_add()
+    rgba = np.ones((96, 96, 4), np.float32)
+    rgba[:, :, :3] = brick_texture(96, 96)
+    exemplar = datablocks.array_to_image(rgba[::-1], "bricks")
+    return bpy.context.scene, exemplar
+
+
+def test_make_material_wires_image_to_base_color_with_mapping(scene_with_exemplar):
+    _, image = scene_with_exemplar
+    result = bpy.ops.neural_render.gan_make_material("EXEC_DEFAULT", image_name=image.name, tiling=3.0)
+    assert result == {"FINISHED"}
+    material = bpy.context.active_object.data.materials[0]
+    tree = material.node_tree
+    texture = tree.nodes["NR GAN Texture"]
+    assert texture.image == image and texture.extension == "REPEAT"
+    shader = next(node for node in tree.nodes if node.bl_idname == "ShaderNodeBsdfPrincipled")
+    assert shader.inputs["Base Color"].links[0].from_node == texture
+    mapping = tree.nodes["NR GAN Mapping"]
+    assert tuple(mapping.inputs["Scale"].default_value) == (3.0, 3.0, 1.0)
+    assert texture.inputs["Vector"].links[0].from_node == mapping
+    assert image.colorspace_settings.name == "Linear Rec.709", "float result: scene-linear, not Non-Color"
+    # Running it again updates the same material instead of piling up copies.
+    count = len(bpy.data.materials)
+    bpy.ops.neural_render.gan_make_material("EXEC_DEFAULT", image_name=image.name, use_mapping=False)
+    assert len(bpy.data.materials) == count
+
+
+def test_make_material_without_image_fails_cleanly(scene_with_exemplar):
+    with pytest.raises(RuntimeError, match="No image datablock named"):
+        bpy.ops.neural_render.gan_make_material("EXEC_DEFAULT", image_name="missing")
+    assert not bpy.context.active_object.data.materials
+
+
+def test_train_then_generate_through_the_worker(scene_with_exemplar, tmp_path):
+    scene, exemplar = scene_with_exemplar
+    path = str(tmp_path / "bricks.nrgan")
+    assert bpy.ops.neural_render.gan_train("EXEC_DEFAULT", image_name=exemplar.name, model_path=path,
+                                           minutes=0, steps=2, crop_size=32, batch_size=2) == {"FINISHED"}
+    assert checkpoint.load(path)["model_type"] == "psgan"
+    assert scene.neural_render_gan.model_path == path
+    preview = bpy.data.images[datablocks.result_name("GAN preview", exemplar.name)]
+    assert tuple(preview.size) == (256, 256)
+
+    assert bpy.ops.neural_render.gan_generate("EXEC_DEFAULT", model_path=path, width=64, height=32, seed=5,
+                                              count=2, make_material=True) == {"FINISHED"}
+    names = [datablocks.result_name("GAN", f"bricks seed {seed}") for seed in (5, 6)]
+    images = [bpy.data.images[name] for name in names]
+    assert all(tuple(image.size) == (64, 32) and image.is_float and image.packed_file for image in images)
+    pixels = datablocks.image_to_array(images[0])
+    assert np.isfinite(pixels).all() and pixels[:, :, :3].std() > 0
+    material = bpy.context.active_object.data.materials[0]
+    assert material.node_tree.nodes["NR GAN Texture"].image == images[0]
+
+
+def test_bad_generate_request_changes_nothing(scene_with_exemplar, tmp_path):
+    before = sorted(image.name for image in bpy.data.images)
+    with pytest.raises(RuntimeError, match="No model file"):
+        bpy.ops.neural_render.gan_generate("EXEC_DEFAULT", model_path=str(tmp_path / "none.nrgan"))
+    bad = tmp_path / "bad.nrgan"
+    bad.write_bytes(b"garbage")
+    with pytest.raises(RuntimeError, match="damaged or not"):
+        bpy.ops.neural_render.gan_generate("EXEC_DEFAULT", model_path=str(bad), width=64, height=64)
+    assert sorted(image.name for image in bpy.data.images) == before
+    assert os.listdir(tmp_path) == ["bad.nrgan"]

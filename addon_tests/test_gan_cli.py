@@ -1,0 +1,85 @@
+"""``neural-render gan-train`` / ``gan-generate`` end to end on files, with the exit-code contract."""
+
+import os
+import sys
+
+import numpy as np
+import pytest
+
+from cli import main as cli_main
+from gan_fixtures import brick_texture, write_folder
+from neural_render.worker.gan import metrics
+from neural_render.worker.imageio.files import read_image, write_image
+
+
+@pytest.fixture
+def cli(monkeypatch):
+    """``main(argv)`` with the GAN subcommands listed (as the lead's SUBCOMMANDS will)."""
+    names = tuple(cli_main.SUBCOMMANDS) + tuple(name for name in ("gan-train", "gan-generate")
+                                                if name not in cli_main.SUBCOMMANDS)
+    monkeypatch.setattr(cli_main, "SUBCOMMANDS", names)
+    # engine.ConsoleProgress binds sys.stderr when the module is imported; under pytest that is the
+    # first test's capture, closed by now. Point it at this test's stderr.
+    from cli import engine
+    monkeypatch.setattr(engine.ConsoleProgress.__init__, "__defaults__", (sys.stderr,))
+    return cli_main.main
+
+
+@pytest.fixture
+def exemplar_png(tmp_path):
+    path = tmp_path / "bricks.png"
+    write_image(str(path), brick_texture(96, 96))
+    return path
+
+
+def test_train_then_generate_tileable_exr(cli, exemplar_png, tmp_path, capsys):
+    model = tmp_path / "bricks.nrgan"
+    assert cli(["gan-train", "--exemplar", str(exemplar_png), "--out", str(model), "--steps", "2",
+                "--crop-size", "32", "--batch-size", "2"]) == 0
+    assert model.is_file()
+    out = tmp_path / "tex.exr"
+    assert cli(["gan-generate", "--model", str(model), "--size", "96", "64", "--seed", "3", "--tileable",
+                "--out", str(out)]) == 0
+    image = read_image(str(out))
+    assert image.shape[:2] == (64, 96)
+    assert metrics.seam_ratio(image[:, :, :3]) < 1.5
+    assert "wrote 1 file(s) of 96x64" in capsys.readouterr().out
+
+    assert cli(["gan-generate", "--model", str(model), "--size", "32", "32", "--count", "2",
+                "--out", str(tmp_path / "v.png")]) == 0
+    assert sorted(name for name in os.listdir(tmp_path) if name.startswith("v_")) == ["v_000.png", "v_001.png"]
+    first = read_image(str(tmp_path / "v_000.png"))
+    again = tmp_path / "again.png"
+    assert cli(["gan-generate", "--model", str(model), "--size", "32", "32", "--out", str(again)]) == 0
+    assert np.array_equal(read_image(str(again)), first), "seeds are reproducible"
+
+
+def test_resume_and_folder_training(cli, exemplar_png, tmp_path):
+    model = tmp_path / "m.nrgan"
+    args = ["gan-train", "--exemplar", str(exemplar_png), "--out", str(model), "--steps", "1",
+            "--crop-size", "32", "--batch-size", "2"]
+    assert cli(args) == 0
+    assert cli(args + ["--resume"]) == 0
+    folder = write_folder(tmp_path / "textures", count=4, size=40)
+    assert cli(["gan-train", "--folder", str(folder), "--out", str(tmp_path / "f.nrgan"), "--steps", "1",
+                "--image-size", "32", "--batch-size", "2"]) == 0
+    assert cli(["gan-generate", "--model", str(tmp_path / "f.nrgan"), "--out", str(tmp_path / "f.png")]) == 0
+    assert read_image(str(tmp_path / "f.png")).shape[:2] == (32, 32)
+
+
+@pytest.mark.parametrize("make_args, message", [
+    (lambda tmp, ex: ["gan-train", "--exemplar", str(ex), "--out", str(tmp / "m.nrgan"), "--steps", "1",
+                      "--crop-size", "128"], "training crops are 128 px"),
+    (lambda tmp, ex: ["gan-train", "--folder", str(tmp / "nope"), "--out", str(tmp / "m.nrgan")], "no folder"),
+    (lambda tmp, ex: ["gan-train", "--exemplar", str(tmp / "missing.png"), "--out", str(tmp / "m.nrgan")],
+     "no such file"),
+    (lambda tmp, ex: ["gan-generate", "--model", str(ex), "--out", str(tmp / "o.png")], "damaged or not"),
+    (lambda tmp, ex: ["gan-generate", "--model", str(tmp / "none.nrgan"), "--out", str(tmp / "o.png")],
+     "no model file"),
+])
+def test_bad_input_exits_2_with_one_line_and_no_output(cli, exemplar_png, tmp_path, capsys, make_args, message):
+    before = set(os.listdir(tmp_path))
+    assert cli(make_args(tmp_path, exemplar_png)) == 2
+    error = capsys.readouterr().err.strip()
+    assert error.startswith("neural-render: error:") and message in error and "\n" not in error
+    assert set(os.listdir(tmp_path)) == before, "no output file is written"

@@ -1,0 +1,187 @@
+"""GAN texture benchmark: train the exemplar model for N minutes on a Blender-rendered exemplar and
+measure what the issue's targets ask for, then draw docs/gan_contact_sheet.png.
+
+    .venv/bin/python scripts/bench_gan.py --minutes 10
+
+Measured (printed as a table for docs/BENCHMARKS.md):
+- VGG Gram distance of generated samples to the exemplar, against the floor (random real crops of
+  the exemplar, same size) and two baselines: colour-matched Gaussian noise, and a random tiling
+  (a mosaic of randomly placed exemplar patches);
+- diversity: mean absolute pixel difference between samples of different seeds, and the same for
+  real crops;
+- the time to generate a tileable 2048 x 2048 texture (median of 3, after one warm-up);
+- the seam ratio (wrap-around border difference / interior line difference) of tileable and
+  plain samples and of the exemplar itself.
+"""
+
+import argparse
+import ast
+import os
+import platform
+import statistics
+import sys
+import tempfile
+import time
+
+import numpy as np
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+REPO = os.path.dirname(HERE)
+sys.path.insert(0, HERE)
+
+SAMPLE_SIZE = 128   # Gram statistics are compared between images of one size
+SAMPLES = 16
+GRAM_LAYERS = ("relu1_1", "relu2_1", "relu3_1", "relu4_1")  # Gatys et al.'s texture layers
+CAFFE_BGR_MEAN = np.array([103.939, 116.779, 123.68], np.float32)
+
+
+def load_vgg_features():
+    """``features(srgb (1, 3, H, W) in [0, 1]) -> [feature maps]`` through the project's VGG16
+    backbone (``neural_render.worker.backbones``), or None if that module is not there yet.
+
+    The backbone expects Caffe input (BGR, 0-255, mean-subtracted); the conversion is here so the
+    only things assumed of the backbone are ``vgg16.load(device)`` and calling the network with
+    ``layers=``, returning the maps in that order.
+    """
+    try:
+        from neural_render.worker.backbones import vgg16
+    except ImportError:
+        return None
+    import torch
+    network = vgg16.load(torch.device("cpu"))
+    mean = torch.from_numpy(CAFFE_BGR_MEAN).view(1, 3, 1, 1)
+
+    def features(srgb):
+        caffe = srgb.flip(1) * 255.0 - mean
+        maps = network(caffe, layers=GRAM_LAYERS)
+        return list(maps.values()) if isinstance(maps, dict) else list(maps)
+    return features
+
+
+def to_display(linear):
+    from neural_render.worker.imageio.colour import linear_to_srgb
+    return np.clip(linear_to_srgb(np.clip(linear, 0, None)), 0, 1)
+
+
+def noise_baseline(exemplar_srgb, count, size, seed=0):
+    rng = np.random.default_rng(seed)
+    mean, std = exemplar_srgb.mean(axis=(0, 1)), exemplar_srgb.std(axis=(0, 1))
+    return [np.clip(rng.normal(mean, std, (size, size, 3)), 0, 1).astype(np.float32) for _ in range(count)]
+
+
+def tiling_baseline(exemplar_srgb, count, size, patch=32, seed=0):
+    """Random tiling: a mosaic of ``patch`` px squares cut from random places of the exemplar."""
+    from neural_render.worker.gan.metrics import random_crops
+    per_side = size // patch
+    mosaics = []
+    for index in range(count):
+        patches = random_crops(exemplar_srgb, patch, per_side * per_side, seed=seed + index)
+        rows = [np.concatenate(patches[row * per_side:(row + 1) * per_side], axis=1) for row in range(per_side)]
+        mosaics.append(np.concatenate(rows, axis=0))
+    return mosaics
+
+
+def contact_sheet(path, exemplar, samples, tile, gap=8):
+    """exemplar | four samples | a tile repeated 2 x 2, in one strip (sRGB arrays of one height;
+    the tile is half that height)."""
+    from neural_render.worker.imageio.colour import srgb_to_linear
+    from neural_render.worker.imageio.files import write_image
+    pieces = []
+    for image in [exemplar] + samples + [np.tile(tile, (2, 2, 1))]:
+        pieces += [image, np.ones((image.shape[0], gap, 3), np.float32)]
+    write_image(path, srgb_to_linear(np.concatenate(pieces[:-1], axis=1)))
+
+
+def main(argv=None):
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--minutes", type=float, default=10.0)
+    parser.add_argument("--out", default=os.path.join(tempfile.gettempdir(), "neural-render-bench-gan"),
+                        help="folder for the exemplar, the model and the tiled picture")
+    parser.add_argument("--sheet", default=os.path.join(REPO, "docs", "gan_contact_sheet.png"))
+    parser.add_argument("--exemplar-size", type=int, default=256)
+    parser.add_argument("--model", help="skip training: measure this model file")
+    parser.add_argument("--set", action="append", default=[], metavar="NAME=VALUE",
+                        help="override a model setting, e.g. --set periodic_channels=0 (repeatable)")
+    args = parser.parse_args(argv)
+    os.makedirs(args.out, exist_ok=True)
+
+    from cli.main import bootstrap_addon_packages
+    bootstrap_addon_packages()
+    import torch
+    from gan_exemplar import render_exemplar
+    from neural_render.worker.gan import generate, metrics, training_loop
+    from neural_render.worker.gan.exemplar_gan import ExemplarGan
+    from neural_render.worker.imageio.files import write_image
+
+    exemplar = render_exemplar(args.exemplar_size)
+    write_image(os.path.join(args.out, "exemplar.exr"), exemplar)
+    exemplar_srgb = to_display(exemplar)
+    model_path = args.model or os.path.join(args.out, "exemplar.nrgan")
+
+    if args.model:
+        model = ExemplarGan.load(model_path)
+        summary = {"steps": model.steps, "seconds": model.seconds_trained}
+    else:
+        from neural_render.worker.gan.psgan import PsganConfig
+        overrides = {name: ast.literal_eval(value) for name, value in (item.split("=", 1) for item in args.set)}
+        model = ExemplarGan(PsganConfig(**overrides), seed=0)
+        model.attach_exemplar(exemplar)
+        print(f"training {args.minutes:g} min on {torch.get_num_threads()} threads ...", flush=True)
+        summary = training_loop.train(model, seconds=args.minutes * 60, checkpoint_path=model_path)
+    sampler = model.sampler
+
+    def sample(seed, size=SAMPLE_SIZE, tileable=False):
+        return to_display(generate.generate(sampler, model.scale, size, size, seed=seed, tileable=tileable))
+
+    samples = [sample(seed) for seed in range(SAMPLES)]
+    crops = metrics.random_crops(exemplar_srgb, SAMPLE_SIZE, SAMPLES, seed=1)
+    rows = []
+
+    features = load_vgg_features()
+    if features is None:
+        rows.append(("VGG Gram distance", "not measured: neural_render.worker.backbones (VGG16) is not installed"))
+    else:
+        meter = metrics.GramMeter(features, exemplar_srgb)
+        floor = meter.mean_distance(crops)
+        generated = meter.mean_distance(samples)
+        noise = meter.mean_distance(noise_baseline(exemplar_srgb, SAMPLES, SAMPLE_SIZE))
+        tiling = meter.mean_distance(tiling_baseline(exemplar_srgb, SAMPLES, SAMPLE_SIZE))
+        rows += [("Gram distance, real crops (floor)", f"{floor:.4g}"),
+                 ("Gram distance, GAN samples", f"{generated:.4g}  ({generated / floor:.2f} x floor)"),
+                 ("Gram distance, colour-matched noise", f"{noise:.4g}  ({noise / floor:.1f} x floor)"),
+                 ("Gram distance, random 32 px tiling", f"{tiling:.4g}  ({tiling / floor:.2f} x floor)")]
+    rows += [("diversity: mean |difference| between seeds", f"{metrics.mean_pairwise_difference(samples):.4f}"),
+             ("  same for real crops", f"{metrics.mean_pairwise_difference(crops):.4f}")]
+
+    generate.generate(sampler, model.scale, 512, 512, seed=0, tileable=True)  # warm-up
+    times = []
+    for seed in range(3):
+        started = time.perf_counter()
+        generate.generate(sampler, model.scale, 2048, 2048, seed=seed, tileable=True)
+        times.append(time.perf_counter() - started)
+    rows.append(("2048 x 2048 tileable texture", f"{statistics.median(times):.2f} s (median of 3)"))
+
+    tiles = [sample(seed, 512, tileable=True) for seed in range(4)]
+    plain = [sample(seed, 512, tileable=False) for seed in range(4)]
+    rows += [("seam ratio, tileable 512 px (mean of 4)", f"{np.mean([metrics.seam_ratio(t) for t in tiles]):.3f}"),
+             ("seam ratio, not tileable 512 px", f"{np.mean([metrics.seam_ratio(p) for p in plain]):.3f}"),
+             ("seam ratio, the exemplar itself", f"{metrics.seam_ratio(exemplar_srgb):.3f}")]
+
+    side = exemplar_srgb.shape[0]
+    contact_sheet(args.sheet, exemplar_srgb[:, :side], [sample(seed, side, tileable=True) for seed in range(4)],
+                  sample(7, side // 2, tileable=True))
+    write_image(os.path.join(args.out, "tiled_2x2.png"),
+                np.tile(generate.generate(sampler, model.scale, 256, 256, seed=7, tileable=True), (2, 2, 1)))
+
+    print(f"machine: {platform.machine()}, {os.cpu_count()} CPUs, torch {torch.__version__}, "
+          f"{torch.get_num_threads()} threads")
+    print(f"training: {summary['steps']} steps in {summary['seconds']:.0f} s; model {os.path.getsize(model_path) / 1e6:.1f} MB")
+    width = max(len(name) for name, _ in rows)
+    for name, value in rows:
+        print(f"{name:<{width}}  {value}")
+    print(f"contact sheet: {args.sheet}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
