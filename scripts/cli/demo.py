@@ -10,9 +10,8 @@ import time
 
 import numpy as np
 
-# Each capability contributes (title, function(scene, render_image) -> result image datablock).
-# The foundation's own entry proves the round trip; capabilities add theirs as they land.
-CAPABILITY_DEMOS = []
+# Each capability contributes (title, function(scene, render_image, options) -> result image
+# datablock), defined at the end of this file. The foundation's round trip runs first.
 
 
 def add_parser(subparsers):
@@ -20,6 +19,8 @@ def add_parser(subparsers):
     parser.add_argument("--out", default="demo_output", help="output folder (created)")
     parser.add_argument("--size", type=int, nargs=2, default=(480, 270), metavar=("W", "H"))
     parser.add_argument("--samples", type=int, default=16, help="Cycles samples of the sample render")
+    parser.add_argument("--gan-minutes", type=float, default=1.0,
+                        help="GAN training time on the render (10 gives the quality in docs/BENCHMARKS.md)")
     return parser
 
 
@@ -109,10 +110,9 @@ def run(args):
 
     registration.register()
     try:
-        demos = [("worker round trip", _round_trip)] + CAPABILITY_DEMOS
-        for title, function in demos:
-            print(f"{title}...")
-            result = function(scene, render_image)
+        for title, function in CAPABILITY_DEMOS:
+            print(f"{title}...", flush=True)
+            result = function(scene, render_image, args)
             filename = title.replace(" ", "_") + ".exr"
             datablocks.save_image_exr(result, os.path.join(out, filename))
             tiles.append((title, tone_map(datablocks.image_to_array(result))))
@@ -124,7 +124,13 @@ def run(args):
     return 0
 
 
-def _round_trip(scene, render_image):
+def _run_operator(operator, **properties):
+    result = operator("EXEC_DEFAULT", **properties)
+    if result != {"FINISHED"}:
+        raise RuntimeError(f"{operator.idname_py()} failed (see the messages above)")
+
+
+def _round_trip(scene, render_image, options):
     import bpy
     result = bpy.ops.neural_render.worker_roundtrip("EXEC_DEFAULT", image_name=render_image.name,
                                                     add_compositor_node=True)
@@ -132,3 +138,22 @@ def _round_trip(scene, render_image):
         raise RuntimeError("the worker round trip failed (see the messages above)")
     from neural_render.blender import datablocks
     return bpy.data.images[datablocks.result_name("roundtrip", render_image.name)]
+
+
+def _gan_texture(scene, render_image, options):
+    """Learn the render as a texture exemplar, then grow a new tileable texture twice its size."""
+    import bpy
+    model_path = os.path.join(os.path.abspath(options.out), "render_texture.nrgan")
+    _run_operator(bpy.ops.neural_render.gan_train, image_name=render_image.name, model_path=model_path,
+                  minutes=options.gan_minutes)
+    height = max(64, render_image.size[1] // 8 * 8)  # tileable textures are whole multiples of 8 px
+    _run_operator(bpy.ops.neural_render.gan_generate, model_path=model_path, width=2 * height, height=height,
+                  seed=1, tileable=True)
+    from neural_render.blender import datablocks
+    return bpy.data.images[datablocks.result_name("GAN", "render_texture seed 1")]
+
+
+CAPABILITY_DEMOS = [
+    ("worker round trip", _round_trip),
+    ("GAN texture", _gan_texture),
+]
