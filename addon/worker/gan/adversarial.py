@@ -7,12 +7,13 @@ the discriminator rejects every fake). Losses are written with softplus on logit
 cross-entropy without the overflow of log(sigmoid).
 """
 
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass
 
 import torch
 import torch.nn.functional as F
 
 from .ema import ExponentialMovingAverage
+from .settings_record import SettingsRecord
 
 
 def discriminator_loss(real_logits, fake_logits):
@@ -24,7 +25,9 @@ def generator_loss(fake_logits):
 
 
 @dataclass
-class TrainSettings:
+class TrainSettings(SettingsRecord):
+    record_name = "training settings"
+
     batch_size: int = 8
     d_steps: int = 1
     generator_lr: float = 2e-4
@@ -34,16 +37,6 @@ class TrainSettings:
     ema_decay: float = 0.999
     r1_gamma: float = 0.0   # weight of the R1 penalty on real images (Mescheder et al. 2018); 0: off
     r1_every: int = 4       # lazy R1 (Karras et al. 2020): every n-th D step, weighted by n
-
-    def to_dict(self):
-        return asdict(self)
-
-    @classmethod
-    def from_dict(cls, values):
-        unknown = set(values) - set(cls.__dataclass_fields__)
-        if unknown:
-            raise ValueError(f"unknown training settings: {', '.join(sorted(unknown))}")
-        return cls(**values)
 
 
 class AlternatingTrainer:

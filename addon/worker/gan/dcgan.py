@@ -7,17 +7,21 @@ spectral normalisation: it is the stabiliser, and it keeps the discriminator ind
 batch, so real and fake images can share one pass.
 """
 
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass
 
 from torch import nn
 from torch.nn.utils.parametrizations import spectral_norm
+
+from .settings_record import SettingsRecord
 
 MODEL_TYPE = "dcgan"
 IMAGE_SIZES = (32, 64, 128)
 
 
 @dataclass
-class DcganConfig:
+class DcganConfig(SettingsRecord):
+    record_name = "DCGAN settings"
+
     latent_channels: int = 100
     image_size: int = 64
     generator_width: int = 32      # channels of the last hidden layer; doubling towards the input
@@ -32,16 +36,6 @@ class DcganConfig:
     def hidden_layers(self):
         """Stride-2 layers between the 4x4 start and the full size, not counting the last one."""
         return self.image_size.bit_length() - 1 - 3
-
-    def to_dict(self):
-        return asdict(self)
-
-    @classmethod
-    def from_dict(cls, values):
-        unknown = set(values) - set(cls.__dataclass_fields__)
-        if unknown:
-            raise ValueError(f"unknown DCGAN settings: {', '.join(sorted(unknown))}")
-        return cls(**values)
 
 
 class DcganGenerator(nn.Module):
