@@ -4,10 +4,12 @@ import bpy
 
 from . import job_operator, operators, panels, preferences, render_hook, worker_env_ops, worker_session
 from . import gan
+from . import relight
 
 # One Blender-side package per capability; each exposes CLASSES, attach_properties, detach_properties.
 CAPABILITIES = (
     gan,
+    relight,
 )
 
 CLASSES = (

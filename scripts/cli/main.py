@@ -19,6 +19,8 @@ SUBCOMMANDS = (
     "convert",
     "gan-train",
     "gan-generate",
+    "relight",
+    "capture-lightstage",
     "bench",
     "demo",
 )
