@@ -34,8 +34,13 @@ def captured(addon, hdri_paths, tmp_path_factory):
     lamp.location = (0.0, -1.0, 3.0)  # above: were it on, the lights below the floor would see it too
     scene.collection.objects.link(lamp)
     lamps_before = len(bpy.data.lights)
+    # A compositor that shows another image (as after a worker round trip) must not leak into the set.
+    flat = datablocks.array_to_image(np.full((24, 32, 4), 0.5, np.float32), "flat grey")
+    node = compositor.add_image_node(scene, flat, connect_to_output=True)
     assert bpy.ops.neural_render.relight_capture("EXEC_DEFAULT", folder=folder, columns=4, rows=2) == {"FINISHED"}
     assert scene.world == world and len(bpy.data.lights) == lamps_before, "the scene is restored"
+    assert scene.render.use_compositing, "compositing is switched back on"
+    compositor.get_compositor_tree(scene).nodes.remove(node)
     assert not lamp.hide_render
     lamp.hide_render = True  # the relight comparisons below need no lamp
     return scene, world, hdri, folder

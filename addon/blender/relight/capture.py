@@ -82,7 +82,8 @@ def _write_csv(path, names, directions):
 def _capture_setup(scene):
     """Black world, the scene's lamps hidden, one sun lamp, Cycles, persistent data; all restored."""
     render = scene.render
-    saved = {"engine": render.engine, "persistent": render.use_persistent_data, "world": scene.world}
+    saved = {"engine": render.engine, "persistent": render.use_persistent_data, "world": scene.world,
+             "compositing": render.use_compositing, "sequencer": render.use_sequencer}
     hidden = [obj for obj in scene.objects if obj.type == "LIGHT" and not obj.hide_render]
     black = bpy.data.worlds.new(_BLACK_WORLD_NAME)
     black.color = (0.0, 0.0, 0.0)
@@ -99,6 +100,10 @@ def _capture_setup(scene):
         render.engine = "CYCLES"
         render.use_persistent_data = True  # only the sun changes between renders: no re-sync
         scene.world = black
+        # The set holds what the camera sees: a compositor tree (which may show any image) or the
+        # sequencer would replace the render in the Render Result.
+        render.use_compositing = False
+        render.use_sequencer = False
         for obj in hidden:
             obj.hide_render = True
         with _exr_output(scene):
@@ -109,6 +114,8 @@ def _capture_setup(scene):
         scene.world = saved["world"]
         render.engine = saved["engine"]
         render.use_persistent_data = saved["persistent"]
+        render.use_compositing = saved["compositing"]
+        render.use_sequencer = saved["sequencer"]
         bpy.data.objects.remove(sun)
         bpy.data.lights.remove(sun_data)
         bpy.data.worlds.remove(black)
