@@ -153,7 +153,20 @@ def _gan_texture(scene, render_image, options):
     return bpy.data.images[datablocks.result_name("GAN", "render_texture seed 1")]
 
 
+def _relight(scene, render_image, options):
+    """Capture the scene as a virtual light stage (8 x 4 suns), then relight the capture against its
+    own world turned 120 degrees."""
+    import bpy
+    set_dir = os.path.join(os.path.abspath(options.out), "lightstage")
+    _run_operator(bpy.ops.neural_render.relight_capture, folder=set_dir, columns=8, rows=4)
+    _run_operator(bpy.ops.neural_render.relight, set_dir=set_dir, use_rotation=True, rotation_deg=120.0,
+                  add_node=False)
+    from neural_render.blender import datablocks
+    return bpy.data.images[datablocks.result_name("Relit", "lightstage")]
+
+
 CAPABILITY_DEMOS = [
     ("worker round trip", _round_trip),
+    ("relit world turned 120 deg", _relight),
     ("GAN texture", _gan_texture),
 ]
