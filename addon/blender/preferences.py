@@ -29,6 +29,16 @@ class NeuralRenderPreferences(bpy.types.AddonPreferences):
         name="Allow Model Downloads",
         description="Let the worker download pretrained weights on first use",
         default=False)
+    vgg19_weights_path: bpy.props.StringProperty(
+        name="VGG19 Weights",
+        description="torchvision's vgg19-dcbb9e9d.pth for style transfer (checked by its hash). Empty: "
+                    "torchvision's download cache, or a download if allowed; else the offline VGG16",
+        subtype="FILE_PATH")
+    colorize_weights_path: bpy.props.StringProperty(
+        name="Colorization Weights",
+        description="The ECCV16 release colorization_release_v2-9b330a0b.pth (checked by its hash). "
+                    "Empty: the small model that ships with the add-on",
+        subtype="FILE_PATH")
     env_flavour: bpy.props.EnumProperty(
         name="Build", items=(("cpu", "CPU", "Smaller download, runs anywhere"),
                              ("cuda", "CUDA", "For NVIDIA GPUs")), default="cpu")
@@ -43,6 +53,10 @@ class NeuralRenderPreferences(bpy.types.AddonPreferences):
         column.prop(self, "device")
         column.prop(self, "silence_timeout")
         column.prop(self, "allow_downloads")
+        models = column.box()
+        models.label(text="Pretrained weights (optional)", icon="FILE_BLANK")
+        models.prop(self, "vgg19_weights_path")
+        models.prop(self, "colorize_weights_path")
         column.operator("neural_render.check_worker", icon="CHECKMARK")
 
 
@@ -53,6 +67,8 @@ class DefaultPreferences:
     silence_timeout = 120.0
     allow_downloads = False
     env_flavour = "cpu"
+    vgg19_weights_path = ""
+    colorize_weights_path = ""
 
 
 def get(context=None):

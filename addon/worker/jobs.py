@@ -14,6 +14,7 @@ JOB_PACKAGES = (
     "diagnostics",
     "gan",
     "relight",
+    "colorize",
 )
 
 

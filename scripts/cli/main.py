@@ -21,6 +21,7 @@ SUBCOMMANDS = (
     "gan-generate",
     "relight",
     "capture-lightstage",
+    "colorize",
     "bench",
     "demo",
 )

@@ -1,0 +1,117 @@
+"""Which colorizer weights a job uses, and loading them safely.
+
+Order of choice (``choose_model``):
+
+1. an explicit file (the job's ``weights_path``, i.e. the add-on preference or ``--weights``): either
+   the authors' release or a checkpoint from scripts/train_colorizer.py, told apart by content;
+2. the release in the models folder (model_store.models_dir()), where a download puts it;
+3. a first-use download of the release, only when the user allowed network access;
+4. the small model shipped with the add-on (trained on the bpy-bundled images by our own script):
+   it runs everywhere but its colours are weak — the result says so.
+
+``model="released"`` insists on the release and fails with a message that says how to get it.
+The release (BSD-2, Zhang et al.) is hash-checked (size and SHA-256 prefix) before torch reads it;
+everything is read with ``torch.load(weights_only=True)`` so a model file can never run code.
+"""
+
+import os
+
+from .. import model_store
+from . import model as model_module
+from . import training
+
+RELEASED_NAME = "colorization_release_v2-9b330a0b.pth"
+RELEASED_SIZE = 128_976_165
+RELEASED_SHA256_PREFIX = "9b330a0b"
+RELEASED_URL = "https://colorizers.s3.us-east-2.amazonaws.com/" + RELEASED_NAME
+BUNDLED_PATH = os.path.join(os.path.dirname(os.path.abspath(__file__)), "data", "small_colorizer.pt")
+RELEASED_NETWORK_SIZE = 256   # the release was trained on 256 x 256 (resized) ImageNet images
+
+
+class WeightsError(ValueError):
+    """Weights are missing or not usable; the message says what to do."""
+
+
+class LoadedColorizer:
+    """A model plus what decoding it needs to know: the network size it was trained at, and where it came from."""
+
+    def __init__(self, model, network_size, source, released):
+        self.model = model
+        self.network_size = network_size
+        self.source = source
+        self.released = released
+
+    @property
+    def description(self):
+        if self.released:
+            return "the released ECCV16 weights"
+        if self.source == BUNDLED_PATH:
+            return "the small bundled model (weak colours: install the released weights for real quality)"
+        return f"the model {os.path.basename(self.source)}"
+
+
+def missing_release_message():
+    return (f"the released colorization weights are not installed: download {RELEASED_URL} "
+            f"({RELEASED_SIZE:,} bytes) and set its path in the add-on preferences (Colorize weights) or pass "
+            f"--weights, put it in {model_store.models_dir(create=False)}, or allow downloads in the "
+            "preferences; or train your own with scripts/train_colorizer.py")
+
+
+def released_path_in_store():
+    return os.path.join(model_store.models_dir(create=False), RELEASED_NAME)
+
+
+def load_released(path):
+    """The release as a width-1 Eccv16Colorizer (313 bins, centres from its model_out)."""
+    try:
+        state = model_store.load_state_dict(path, RELEASED_SHA256_PREFIX, RELEASED_SIZE)
+    except model_store.ModelFileError as error:
+        raise WeightsError(f"{error}. {missing_release_message()}") from error
+    try:
+        return model_module.from_state_dict(state, width=1.0).eval()
+    except ValueError as error:
+        raise WeightsError(f"{path}: {error}") from error
+
+
+def load_file(path):
+    """A file the user chose: our checkpoint (by its format tag) or the release (hash-checked)."""
+    path = os.path.abspath(os.path.expanduser(path))
+    if not os.path.isfile(path):
+        raise WeightsError(f"no colorizer weights at {path}. {missing_release_message()}")
+    if os.path.getsize(path) == RELEASED_SIZE:
+        return LoadedColorizer(load_released(path), RELEASED_NETWORK_SIZE, path, released=True)
+    try:
+        payload = training.load_checkpoint(path)
+    except training.CheckpointError as error:
+        if path.endswith(".pth"):  # meant as the release: say what is wrong with it (size, hash)
+            load_released(path)
+        raise WeightsError(f"{error}: expected {RELEASED_NAME} or a checkpoint of scripts/train_colorizer.py") from None
+    return LoadedColorizer(training.model_from_checkpoint(payload), int(payload["settings"]["long_side"]), path,
+                           released=False)
+
+
+def choose_model(weights_path=None, model="auto", allow_network=False, progress=None):
+    """The LoadedColorizer to use (see the module docstring for the order)."""
+    if model not in ("auto", "released", "bundled"):
+        raise WeightsError(f"model must be 'auto', 'released' or 'bundled', got {model!r}")
+    if weights_path:
+        return load_file(weights_path)
+    if model in ("auto", "released"):
+        stored = released_path_in_store()
+        if os.path.isfile(stored):
+            return LoadedColorizer(load_released(stored), RELEASED_NETWORK_SIZE, stored, released=True)
+        if allow_network:
+            try:
+                model_store.download(RELEASED_URL, os.path.join(model_store.models_dir(), RELEASED_NAME),
+                                     RELEASED_SHA256_PREFIX, RELEASED_SIZE, allow_network=True, progress=progress)
+            except (OSError, model_store.ModelFileError) as error:
+                raise WeightsError(f"could not download the released weights: {error}. "
+                                   f"{missing_release_message()}") from error
+            return LoadedColorizer(load_released(stored), RELEASED_NETWORK_SIZE, stored, released=True)
+        if model == "released":
+            raise WeightsError(missing_release_message())
+    if not os.path.isfile(BUNDLED_PATH):
+        raise WeightsError(f"the bundled small model is missing ({BUNDLED_PATH}); {missing_release_message()}")
+    payload = training.load_checkpoint(BUNDLED_PATH)
+    return LoadedColorizer(training.model_from_checkpoint(payload), int(payload["settings"]["long_side"]),
+                           BUNDLED_PATH, released=False)

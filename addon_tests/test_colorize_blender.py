@@ -1,0 +1,132 @@
+"""Colorize operators in real Blender (the bpy module) with the real worker process."""
+
+import bpy
+import numpy as np
+import pytest
+
+from colorize_fixtures import coloured_two_region_reference, tiny_checkpoint, two_region_grey
+from neural_render.blender import colorize as colorize_ui
+from neural_render.blender import datablocks, registration
+from neural_render.worker.colorize import lab
+
+
+@pytest.fixture(autouse=True, scope="module")
+def one_torch_thread():
+    """One intra-op thread for this module: on a CPU shared with other processes torch's thread pool
+    oversubscribes and small convolutions get ~20x slower; restored afterwards."""
+    import torch
+    previous = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(previous)
+
+
+@pytest.fixture(scope="module")
+def addon():
+    registration.register()
+    own = colorize_ui not in registration.CAPABILITIES
+    if own:
+        for cls in colorize_ui.CLASSES:
+            bpy.utils.register_class(cls)
+        colorize_ui.attach_properties()
+    yield
+    if own:
+        colorize_ui.detach_properties()
+        for cls in reversed(colorize_ui.CLASSES):
+            bpy.utils.unregister_class(cls)
+    registration.unregister()
+
+
+@pytest.fixture(scope="module")
+def checkpoint(tmp_path_factory):
+    return str(tiny_checkpoint(tmp_path_factory.mktemp("colorize-blender") / "tiny.pt"))
+
+
+def _rgba(grey_or_rgb):
+    rgb = np.repeat(grey_or_rgb, 3, 2) if grey_or_rgb.shape[2] == 1 else grey_or_rgb
+    return np.concatenate([rgb, np.ones(rgb.shape[:2] + (1,), np.float32)], 2)
+
+
+@pytest.fixture
+def grey_image(addon):
+    bpy.ops.wm.read_factory_settings(use_empty=True)
+    return datablocks.array_to_image(_rgba(two_region_grey())[::-1], "scan")
+
+
+def _lightness(image):
+    return lab.linear_rgb_to_lab(datablocks.image_to_array(image)[:, :, :3])[:, :, 0]
+
+
+def test_colorize_image_makes_a_new_colour_datablock_and_rerun_replaces(grey_image, checkpoint):
+    before = datablocks.image_to_array(grey_image).copy()
+    assert bpy.ops.neural_render.colorize("EXEC_DEFAULT", image_name="scan", weights_path=checkpoint) == {"FINISHED"}
+    result = bpy.data.images[datablocks.result_name("Colorize", "scan")]
+    assert result.is_float and result.packed_file and result.colorspace_settings.name == "Linear Rec.709"
+    assert tuple(result.size) == tuple(grey_image.size)
+    assert np.array_equal(datablocks.image_to_array(grey_image), before), "the original is untouched"
+    assert np.abs(_lightness(result) - _lightness(grey_image)).max() < 0.05
+    count = len(bpy.data.images)
+    assert bpy.ops.neural_render.colorize("EXEC_DEFAULT", image_name="scan", weights_path=checkpoint,
+                                          temperature=0.0) == {"FINISHED"}
+    assert len(bpy.data.images) == count, "re-running replaces the previous result"
+
+
+def test_colorize_node_rewires_and_rerun_starts_from_the_original(grey_image, checkpoint):
+    material = bpy.data.materials.new("Wall")
+    if material.node_tree is None:  # (5.0 gives new materials a node tree already)
+        material.use_nodes = True
+    node = material.node_tree.nodes.new("ShaderNodeTexImage")
+    node.name = "Scan"
+    node.image = grey_image
+    args = dict(material_name="Wall", node_name="Scan", weights_path=checkpoint)
+    assert bpy.ops.neural_render.colorize("EXEC_DEFAULT", **args) == {"FINISHED"}
+    result_name = datablocks.result_name("Colorize", "scan")
+    assert node.image.name == result_name
+    assert "scan" in bpy.data.images, "the original stays"
+    count = len(bpy.data.images)
+    assert bpy.ops.neural_render.colorize("EXEC_DEFAULT", **args) == {"FINISHED"}
+    assert len(bpy.data.images) == count and node.image.name == result_name
+    assert datablocks.result_name("Colorize", result_name) not in bpy.data.images, "never colorizes its own result"
+
+
+def test_non_color_source_is_read_as_encoded_values(addon, checkpoint):
+    bpy.ops.wm.read_factory_settings(use_empty=True)
+    encoded = np.linspace(0.1, 0.9, 32 * 32, dtype=np.float32).reshape(32, 32, 1)
+    data = datablocks.array_to_image(_rgba(encoded)[::-1], "height scan", colorspace="Non-Color")
+    assert bpy.ops.neural_render.colorize("EXEC_DEFAULT", image_name=data.name, weights_path=checkpoint) == {"FINISHED"}
+    result = bpy.data.images[datablocks.result_name("Colorize", data.name)]
+    assert result.colorspace_settings.name == "Linear Rec.709", "the result is colour, not data"
+    expected = lab.luminance_to_lightness(lab.srgb_decode(encoded[::-1, :, 0]))
+    assert np.abs(_lightness(result) - expected).max() < 0.05
+
+
+def test_reference_and_scribble_modes(grey_image):
+    reference = datablocks.array_to_image(_rgba(coloured_two_region_reference())[::-1], "photo")
+    assert bpy.ops.neural_render.colorize("EXEC_DEFAULT", image_name="scan", mode="REFERENCE",
+                                          reference_name=reference.name) == {"FINISHED"}
+    result = datablocks.image_to_array(bpy.data.images[datablocks.result_name("Colorize", "scan")])
+    chroma = np.hypot(*lab.linear_rgb_to_lab(result[:, :, :3])[:, :, 1:].transpose(2, 0, 1))
+    assert np.median(chroma) > 15
+
+    assert bpy.ops.neural_render.colorize_new_hints("EXEC_DEFAULT", image_name="scan") == {"FINISHED"}
+    hints = bpy.context.scene.neural_render_colorize.hints
+    assert tuple(hints.size) == tuple(grey_image.size)
+    pixels = np.zeros((64, 96, 4), np.float32)
+    pixels[30:34, 60:70] = [0.8, 0.1, 0.05, 1.0]     # bottom-first rows: a red stroke on the right half
+    hints.pixels.foreach_set(pixels.ravel())
+    assert bpy.ops.neural_render.colorize("EXEC_DEFAULT", image_name="scan", mode="SCRIBBLES",
+                                          hints_name=hints.name) == {"FINISHED"}
+    result = datablocks.image_to_array(bpy.data.images[datablocks.result_name("Colorize", "scan")])
+    right = lab.linear_rgb_to_lab(result[:, 52:, :3])[:, :, 1]
+    assert np.median(right) > 20, "the red stroke fills its region"
+
+
+def test_bad_requests_change_nothing(grey_image):
+    before = sorted(image.name for image in bpy.data.images)
+    with pytest.raises(RuntimeError, match="Pick a colour reference"):
+        bpy.ops.neural_render.colorize("EXEC_DEFAULT", image_name="scan", mode="REFERENCE")
+    with pytest.raises(RuntimeError, match="no colorizer weights"):
+        bpy.ops.neural_render.colorize("EXEC_DEFAULT", image_name="scan", weights_path="/nowhere/w.pth")
+    with pytest.raises(RuntimeError, match="No image datablock named"):
+        bpy.ops.neural_render.colorize("EXEC_DEFAULT", image_name="missing")
+    assert sorted(image.name for image in bpy.data.images) == before

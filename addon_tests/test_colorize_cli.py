@@ -1,0 +1,90 @@
+"""``neural-render colorize`` end to end on files, with the exit-code contract."""
+
+import os
+import sys
+
+import numpy as np
+import pytest
+
+from cli import main as cli_main
+from colorize_fixtures import coloured_two_region_reference, tiny_checkpoint, two_region_grey
+from neural_render.worker.colorize import lab
+from neural_render.worker.imageio.files import read_image, write_image
+
+
+@pytest.fixture(autouse=True, scope="module")
+def one_torch_thread():
+    """One intra-op thread for this module: on a CPU shared with other processes torch's thread pool
+    oversubscribes and small convolutions get ~20x slower; restored afterwards."""
+    import torch
+    previous = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(previous)
+
+
+@pytest.fixture
+def cli(monkeypatch):
+    names = tuple(cli_main.SUBCOMMANDS) + (() if "colorize" in cli_main.SUBCOMMANDS else ("colorize",))
+    monkeypatch.setattr(cli_main, "SUBCOMMANDS", names)
+    from cli import engine
+    monkeypatch.setattr(engine.ConsoleProgress.__init__, "__defaults__", (sys.stderr,))
+    return cli_main.main
+
+
+@pytest.fixture(scope="module")
+def files(tmp_path_factory):
+    folder = tmp_path_factory.mktemp("colorize-cli")
+    grey = folder / "grey.png"
+    write_image(str(grey), two_region_grey())
+    reference = folder / "photo.png"
+    write_image(str(reference), coloured_two_region_reference())
+    return folder, grey, reference, tiny_checkpoint(folder / "tiny.pt")
+
+
+def test_auto_reference_and_hints_write_colour_files(cli, files, tmp_path, capsys):
+    _, grey, reference, weights = files
+    out = tmp_path / "auto.exr"
+    assert cli(["colorize", "--in", str(grey), "--out", str(out), "--weights", str(weights), "--temperature", "0.2"]) == 0
+    image = read_image(str(out))
+    source_l = lab.linear_rgb_to_lab(np.repeat(read_image(str(grey))[:, :, :1], 3, 2))[:, :, 0]
+    assert image.shape == (64, 96, 3)
+    assert np.abs(lab.linear_rgb_to_lab(image)[:, :, 0] - source_l).max() < 0.05, "EXR keeps the exact L*"
+    assert "wrote" in capsys.readouterr().out
+
+    out = tmp_path / "ref.png"
+    assert cli(["colorize", "--in", str(grey), "--out", str(out), "--reference", str(reference)]) == 0
+    ab = lab.linear_rgb_to_lab(read_image(str(out)))[:, :, 1:]
+    assert np.median(np.hypot(ab[..., 0], ab[..., 1])) > 15
+
+    hints = np.zeros((64, 96, 4), np.float32)
+    hints[30:34, 10:20] = [0.1, 0.4, 0.05, 1.0]
+    write_image(str(tmp_path / "hints.png"), hints)
+    out = tmp_path / "hinted.png"
+    assert cli(["colorize", "--in", str(grey), "--out", str(out), "--hints", str(tmp_path / "hints.png")]) == 0
+    left = lab.linear_rgb_to_lab(read_image(str(out))[:, :40])[:, :, 1]
+    assert np.median(left) < -10, "the green stroke fills its region"
+
+
+def test_colour_input_is_reported(cli, files, tmp_path, capsys):
+    _, _, reference, weights = files
+    assert cli(["colorize", "--in", str(reference), "--out", str(tmp_path / "o.png"), "--weights", str(weights)]) == 0
+    assert "already had colour" in capsys.readouterr().out
+
+
+@pytest.mark.parametrize("make_args, message", [
+    (lambda tmp, grey: ["--in", str(tmp / "missing.png"), "--out", str(tmp / "o.png")], "no such file"),
+    (lambda tmp, grey: ["--in", str(grey), "--out", str(tmp / "o.png"), "--weights", str(tmp / "w.pth")],
+     "no weights file"),
+    (lambda tmp, grey: ["--in", str(grey), "--out", str(tmp / "o.png"), "--temperature", "3"], "--temperature"),
+    (lambda tmp, grey: ["--in", str(grey), "--out", str(tmp / "o.png"), "--reference", str(grey)], "no colour"),
+    (lambda tmp, grey: ["--in", str(tmp / "corrupt.png"), "--out", str(tmp / "o.png")], "corrupt"),
+])
+def test_bad_input_exits_2_with_one_line_and_no_output(cli, files, tmp_path, capsys, make_args, message):
+    _, grey, _, _ = files
+    (tmp_path / "corrupt.png").write_bytes(b"\x89PNG broken")
+    before = set(os.listdir(tmp_path))
+    assert cli(["colorize"] + make_args(tmp_path, grey)) == 2
+    error = capsys.readouterr().err.strip().splitlines()[-1]
+    assert error.startswith("neural-render: error:") and message in error
+    assert set(os.listdir(tmp_path)) == before, "no output file is written"
