@@ -165,8 +165,25 @@ def _relight(scene, render_image, options):
     return bpy.data.images[datablocks.result_name("Relit", "lightstage")]
 
 
+def _colorize(scene, render_image, options):
+    """Colorize a greyscale copy of the render, taking colours region by region from a reference: the
+    world's HDRI (forest), a photo the render never saw whole."""
+    import bpy
+    from neural_render.blender import datablocks
+    rgba = datablocks.image_to_array(render_image)
+    grey = rgba.copy()
+    grey[:, :, :3] = (rgba[:, :, :3] @ np.array([0.2126, 0.7152, 0.0722], np.float32))[:, :, None]
+    grey_image = datablocks.array_to_image(grey, "NR demo grey")
+    reference = next(image for image in bpy.data.images if image.filepath.endswith("forest.exr"))
+    _run_operator(bpy.ops.neural_render.colorize, image_name=grey_image.name, mode="REFERENCE",
+                  reference_name=reference.name)
+    from neural_render.blender.colorize.operators import RESULT_CAPABILITY
+    return bpy.data.images[datablocks.result_name(RESULT_CAPABILITY, grey_image.name)]
+
+
 CAPABILITY_DEMOS = [
     ("worker round trip", _round_trip),
     ("relit world turned 120 deg", _relight),
+    ("colorized grey render", _colorize),
     ("GAN texture", _gan_texture),
 ]
