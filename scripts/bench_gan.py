@@ -102,12 +102,17 @@ def main(argv=None):
     parser.add_argument("--model", help="skip training: measure this model file")
     parser.add_argument("--set", action="append", default=[], metavar="NAME=VALUE",
                         help="override a model setting, e.g. --set periodic_channels=0 (repeatable)")
+    parser.add_argument("--threads", type=int, help="torch threads (default: torch's choice)")
+    parser.add_argument("--train-set", action="append", default=[], metavar="NAME=VALUE",
+                        help="override a training setting, e.g. --train-set style_weight=0 (repeatable)")
     args = parser.parse_args(argv)
     os.makedirs(args.out, exist_ok=True)
 
     from cli.main import bootstrap_addon_packages
     bootstrap_addon_packages()
     import torch
+    if args.threads:
+        torch.set_num_threads(args.threads)
     from gan_exemplar import render_exemplar
     from neural_render.worker.gan import generate, metrics, training_loop
     from neural_render.worker.gan.exemplar_gan import ExemplarGan
@@ -124,7 +129,11 @@ def main(argv=None):
     else:
         from neural_render.worker.gan.psgan import PsganConfig
         overrides = {name: ast.literal_eval(value) for name, value in (item.split("=", 1) for item in args.set)}
-        model = ExemplarGan(PsganConfig(**overrides), seed=0)
+        from dataclasses import replace
+        train_overrides = {name: ast.literal_eval(value)
+                           for name, value in (item.split("=", 1) for item in args.train_set)}
+        model = ExemplarGan(PsganConfig(**overrides), replace(ExemplarGan.default_settings(), **train_overrides),
+                            seed=0)
         model.attach_exemplar(exemplar)
         print(f"training {args.minutes:g} min on {torch.get_num_threads()} threads ...", flush=True)
         summary = training_loop.train(model, seconds=args.minutes * 60, checkpoint_path=model_path)
