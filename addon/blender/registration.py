@@ -5,12 +5,14 @@ import bpy
 from . import job_operator, operators, panels, preferences, render_hook, worker_env_ops, worker_session
 from . import gan
 from . import relight
+from . import stylize
 from . import colorize
 
 # One Blender-side package per capability; each exposes CLASSES, attach_properties, detach_properties.
 CAPABILITIES = (
     gan,
     relight,
+    stylize,
     colorize,
 )
 

@@ -13,6 +13,7 @@ _REGISTRY = {}
 JOB_PACKAGES = (
     "diagnostics",
     "gan",
+    "stylize",
     "relight",
     "colorize",
 )

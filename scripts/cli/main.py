@@ -19,6 +19,7 @@ SUBCOMMANDS = (
     "convert",
     "gan-train",
     "gan-generate",
+    "stylize",
     "relight",
     "capture-lightstage",
     "colorize",

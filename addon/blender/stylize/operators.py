@@ -1,0 +1,279 @@
+"""Stylize operators: an image datablock, the Render Result, every frame of an animation render.
+
+All run the worker jobs of ``addon/worker/stylize``; a failed or cancelled job leaves the scene as it was
+(WorkerJobOperator applies results only on success). The animation operator renders first (with a
+temporary compositor File Output node that writes each frame's Combined and Vector passes: a headless
+multilayer render in bpy 5.0.1 may hold only Combined), then stylizes the frames in order in one job.
+"""
+
+import glob
+import os
+import tempfile
+
+import bpy
+
+from .. import compositor, datablocks, image_jobs, render_capture, render_hook
+from ..job_operator import UserFacingError, WorkerJobOperator
+from ..operators import find_image
+
+TEMPORARY_NODE = "NR Stylize passes"
+# The style layers, in the order of the panel's Style Layer Weights (the worker's losses.STYLE_LAYERS;
+# spelled out here because Blender-side code never imports the worker package, which needs torch).
+STYLE_LAYERS = ("relu1_1", "relu2_1", "relu3_1", "relu4_1", "relu5_1")
+
+
+def parse_indices(text):
+    """'1, 3' -> [1, 3]; a clear error for anything else."""
+    try:
+        indices = [int(part) for part in text.replace(";", ",").split(",") if part.strip()]
+    except ValueError:
+        raise UserFacingError(f"Pass Indices must be whole numbers separated by commas, got '{text}'") from None
+    if not indices:
+        raise UserFacingError("Give at least one object pass index to stylize")
+    return indices
+
+
+def _settings(context):
+    return getattr(context.scene, "neural_render_stylize", None)
+
+
+def _style_images(context, style_name):
+    """(images, weights): the named image, else the panel's style slots."""
+    if style_name:
+        image = bpy.data.images.get(style_name)
+        if image is None:
+            raise UserFacingError(f"No style image named '{style_name}'")
+        return [image], [1.0]
+    settings = _settings(context)
+    slots = [slot for slot in (settings.styles if settings else []) if slot.image is not None]
+    if not slots:
+        raise UserFacingError("No style image: add one in the Stylize panel (or name it in the operator)")
+    return [slot.image for slot in slots], [slot.weight for slot in slots]
+
+
+class _StylizeOptions:
+    style_name: bpy.props.StringProperty(name="Style", description="Style image datablock; empty: the panel's styles")
+    preset: bpy.props.EnumProperty(name="Preset", items=(("PANEL", "Panel", "The panel's preset"),
+                                                         ("fast", "Fast", ""), ("default", "Default", ""),
+                                                         ("quality", "Quality", "")), default="PANEL")
+    steps: bpy.props.IntProperty(name="Steps", default=0, min=0, max=100000,
+                                 description="Evaluations at the coarsest scale (0: the preset's)")
+    add_compositor_node: bpy.props.BoolProperty(name="Add Compositor Node", default=True)
+
+    def _params(self, context):
+        settings = _settings(context)
+        params = {"preset": settings.preset if settings and self.preset == "PANEL" else
+                  (self.preset if self.preset != "PANEL" else "default")}
+        if settings is not None:
+            params.update(strength=settings.strength, style_scale=settings.style_scale,
+                          preserve_colors=settings.preserve_colors, keep_highlights=settings.keep_highlights,
+                          optimizer=settings.optimizer, feather=settings.feather, tv_weight=settings.tv_weight)
+            if not any(settings.layer_weights):
+                raise UserFacingError("All style layer weights are zero: give at least one layer a weight")
+            params["layer_weights"] = dict(zip(STYLE_LAYERS, map(float, settings.layer_weights)))
+        view = context.scene.view_settings.view_transform
+        params["view_transform"] = "standard" if view in ("Standard", "Raw") else "compressed"
+        params["exposure"] = float(context.scene.view_settings.exposure)
+        if self.steps:
+            params["steps"] = self.steps
+        from .. import preferences
+        prefs = preferences.get(context)
+        params["allow_download"] = bool(getattr(prefs, "allow_downloads", False))
+        weights = getattr(prefs, "vgg19_weights_path", "")  # a preference the lead may add; optional
+        if weights:
+            params["weights_path"] = bpy.path.abspath(weights)
+        return params
+
+    def _style_inputs(self, context, params):
+        images, weights = _style_images(context, self.style_name)
+        inputs = {f"style_{index}": image for index, image in enumerate(images)}
+        params["style_weights"] = weights
+        settings = _settings(context)
+        if settings is not None and settings.mask_source != "NONE":
+            if settings.mask_source == "IMAGE":
+                if settings.mask_image is None:
+                    raise UserFacingError("Mask is set to Image but no mask image is chosen")
+                inputs["mask"] = settings.mask_image
+                params["mask_source"] = "mask"
+            elif settings.mask_source == "OBJECT_INDEX":
+                if settings.mask_image is None:
+                    raise UserFacingError("Mask is set to Object Index but no Object Index pass image is chosen")
+                inputs["mask"] = settings.mask_image
+                params["mask_source"] = "object_index"
+                params["mask_indices"] = parse_indices(settings.mask_indices)
+            else:
+                params["mask_source"] = "alpha"
+            if settings.background_style is not None:
+                inputs["background_style"] = settings.background_style
+        return inputs
+
+
+class NEURALRENDER_OT_stylize_image(_StylizeOptions, WorkerJobOperator, bpy.types.Operator):
+    """Stylize an image datablock with the style image(s): the result is a float EXR datablock"""
+    bl_idname = "neural_render.stylize_image"
+    bl_label = "Stylize Image"
+    bl_options = {"REGISTER", "UNDO"}
+    job_label = "Stylize"
+
+    image_name: bpy.props.StringProperty(name="Image", description="Image datablock; empty: the active one")
+
+    def submit_job(self, context, client):
+        self._source = find_image(context, self.image_name)
+        if self._source.type == "RENDER_RESULT":
+            raise UserFacingError("This is the Render Result: use Stylize Render Result")
+        params = self._params(context)
+        inputs = {"content": self._source, **self._style_inputs(context, params)}
+        for name, image in inputs.items():
+            if image.size[0] == 0 or image.size[1] == 0 or not image.has_data:
+                raise UserFacingError(f"Image '{image.name}' has no pixels (missing or unreadable file?)")
+        return image_jobs.submit_image_job(client, "stylize.image", params, inputs)
+
+    def apply_result(self, context, handle):
+        image = image_jobs.result_to_datablock(handle, "result", datablocks.result_name("Stylized", self._source.name))
+        datablocks.pack_image(image)
+        if self.add_compositor_node:
+            compositor.add_image_node(context.scene, image, label="Stylized")
+        return f"Stylize: '{image.name}' {image.size[0]}x{image.size[1]}"
+
+
+class NEURALRENDER_OT_stylize_render(_StylizeOptions, WorkerJobOperator, bpy.types.Operator):
+    """Stylize the current Render Result (render first with F12)"""
+    bl_idname = "neural_render.stylize_render"
+    bl_label = "Stylize Render Result"
+    bl_options = {"REGISTER", "UNDO"}
+    job_label = "Stylize"
+
+    def submit_job(self, context, client):
+        try:
+            pixels = render_capture.render_result_to_array(context.scene)
+        except datablocks.DatablockError as error:
+            raise UserFacingError(str(error)) from None
+        params = self._params(context)
+        style_inputs = self._style_inputs(context, params)
+        # The render is bottom-first like a datablock; arrays travel top-first.
+        return image_jobs.submit_image_job(client, "stylize.image", params, style_inputs,
+                                           extra_arrays={"content": pixels[::-1].copy()})
+
+    def apply_result(self, context, handle):
+        image = image_jobs.result_to_datablock(handle, "result", datablocks.result_name("Stylized", "Render"))
+        datablocks.pack_image(image)
+        if self.add_compositor_node:
+            compositor.add_image_node(context.scene, image, label="Stylized render")
+        return f"Stylize: '{image.name}' {image.size[0]}x{image.size[1]}"
+
+
+class NEURALRENDER_OT_stylize_animation(_StylizeOptions, WorkerJobOperator, bpy.types.Operator):
+    """Render the animation and stylize every frame, keeping strokes steady with the Vector pass; the
+    result is an EXR sequence shown by an Image node in the compositor"""
+    bl_idname = "neural_render.stylize_animation"
+    bl_label = "Stylize Animation"
+    job_label = "Stylize animation"
+
+    enable_vector_pass: bpy.props.BoolProperty(
+        name="Enable Vector Pass", default=False,
+        description="Turn on the view layer's Vector pass (needed for temporal consistency) before rendering")
+    temporal: bpy.props.BoolProperty(name="Temporal Consistency", default=True)
+
+    def submit_job(self, context, client):
+        scene = context.scene
+        view_layer = context.view_layer
+        if self.temporal and not view_layer.use_pass_vector:
+            if not self.enable_vector_pass:
+                raise UserFacingError(
+                    f"View layer '{view_layer.name}' has no Vector pass. Stylize uses it to carry each stylized "
+                    "frame to the next (without it, frame-by-frame stylization flickers). Enable it in View Layer "
+                    "Properties > Passes > Data > Vector, tick 'Enable Vector Pass' in this operator, or turn "
+                    "Temporal Consistency off")
+            view_layer.use_pass_vector = True
+        if self.temporal and scene.render.engine == "CYCLES" and scene.render.use_motion_blur:
+            raise UserFacingError("Cycles writes no Vector pass while motion blur is on: turn motion blur off "
+                                  "for the stylized render (or turn Temporal Consistency off)")
+        params = self._params(context)
+        style_inputs = self._style_inputs(context, params)
+        folder = tempfile.mkdtemp(prefix="neural-render-stylize-")
+        frames = self._render_passes(scene, folder)
+        settings = _settings(context)
+        output = bpy.path.abspath(settings.output_directory if settings else "//stylized/") or folder
+        self._pattern = os.path.join(output, "stylized_####.exr")
+        params.update(frames=[{"content": path, "layer": "Image", "vector_layer": "Vector" if self.temporal else None}
+                              for _, path in frames],
+                      frame_numbers=[number for number, _ in frames], output_pattern=self._pattern,
+                      temporal=self.temporal)
+        self._first = frames[0][0]
+        self._count = len(frames)
+        return image_jobs.submit_image_job(client, "stylize.sequence", params, style_inputs)
+
+    def _render_passes(self, scene, folder):
+        """Render the animation with a temporary File Output node writing Image + Vector per frame."""
+        created = compositor.get_compositor_tree(scene, create=False) is None
+        tree = compositor.get_compositor_tree(scene, create=True)
+        saved_compositing = scene.render.use_compositing
+        nodes = []
+        written = []
+
+        def record(_scene, frame, _path):
+            written.append(frame)
+
+        try:
+            layers = tree.nodes.new("CompositorNodeRLayers")
+            nodes.append(layers)
+            output = tree.nodes.new("CompositorNodeOutputFile")
+            output.name = TEMPORARY_NODE
+            nodes.append(output)
+            output.directory = folder + os.sep
+            output.file_name = "frame_"
+            for name in ("Image", "Vector") if self.temporal else ("Image",):
+                output.file_output_items.new("RGBA", name)
+                tree.links.new(layers.outputs[name], output.inputs[name])
+            if created:  # a fresh tree must still pass the render through to the written frames
+                socket = compositor.output_socket(tree, create=True)
+                tree.links.new(layers.outputs["Image"], socket)
+            scene.render.use_compositing = True
+            render_hook.enable(record)
+            try:
+                bpy.ops.render.render(animation=True, scene=scene.name)
+            except RuntimeError as error:
+                raise UserFacingError(f"Rendering the animation failed: {error}") from None
+            finally:
+                render_hook.disable(record)
+        finally:
+            for node in nodes:
+                tree.nodes.remove(node)
+            scene.render.use_compositing = saved_compositing
+            if created:
+                scene.compositing_node_group = None
+                bpy.data.node_groups.remove(tree)
+        numbers = written or list(range(scene.frame_start, scene.frame_end + 1, scene.frame_step))
+        frames = [(number, os.path.join(folder, f"frame_{number:04d}.exr")) for number in numbers]
+        missing = [path for _, path in frames if not os.path.isfile(path)]
+        if missing:
+            found = sorted(glob.glob(os.path.join(folder, "*.exr")))
+            raise UserFacingError(f"The render wrote no pass file for {len(missing)} frame(s) (found {len(found)})")
+        return frames
+
+    def apply_result(self, context, handle):
+        first = render_hook_path(self._pattern, self._first)
+        name = datablocks.result_name("Stylized", "animation")
+        image = bpy.data.images.get(name)
+        if image is not None:
+            bpy.data.images.remove(image)
+        image = bpy.data.images.load(first, check_existing=False)
+        image.name = name
+        image.source = "SEQUENCE"
+        image.colorspace_settings.name = datablocks.LINEAR_COLORSPACE
+        node = compositor.add_image_node(context.scene, image, label="Stylized animation")
+        node.frame_duration = self._count
+        node.frame_start = self._first
+        return f"Stylize: {self._count} frames -> {os.path.dirname(first)}"
+
+
+def render_hook_path(pattern, number):
+    hashes = pattern.count("#")
+    return pattern.replace("#" * hashes, f"{number:0{hashes}d}")
+
+
+CLASSES = (
+    NEURALRENDER_OT_stylize_image,
+    NEURALRENDER_OT_stylize_render,
+    NEURALRENDER_OT_stylize_animation,
+)

@@ -1,0 +1,147 @@
+"""Stylize panels: the Image Editor sidebar (stylize the shown image) and Render properties (render
+result and animation). Both show the style images with thumbnails and the shared job status."""
+
+import bpy
+
+from ..panels import NeuralRenderPanelMixin, draw_job_status
+
+
+class NEURALRENDER_UL_styles(bpy.types.UIList):
+    def draw_item(self, context, layout, data, item, icon, active_data, active_propname):
+        row = layout.row(align=True)
+        if item.image is not None:
+            row.label(text=item.image.name, icon_value=layout.icon(item.image))
+        else:
+            row.label(text="(no image)", icon="IMAGE_DATA")
+        row.prop(item, "weight", text="")
+
+
+class NEURALRENDER_OT_stylize_style_add(bpy.types.Operator):
+    """Add a style image slot"""
+    bl_idname = "neural_render.stylize_style_add"
+    bl_label = "Add Style"
+    bl_options = {"REGISTER", "UNDO"}
+
+    def execute(self, context):
+        settings = context.scene.neural_render_stylize
+        settings.styles.add()
+        settings.active_style = len(settings.styles) - 1
+        return {"FINISHED"}
+
+
+class NEURALRENDER_OT_stylize_style_remove(bpy.types.Operator):
+    """Remove the selected style image slot"""
+    bl_idname = "neural_render.stylize_style_remove"
+    bl_label = "Remove Style"
+    bl_options = {"REGISTER", "UNDO"}
+
+    def execute(self, context):
+        settings = context.scene.neural_render_stylize
+        if 0 <= settings.active_style < len(settings.styles):
+            settings.styles.remove(settings.active_style)
+            settings.active_style = max(0, settings.active_style - 1)
+        return {"FINISHED"}
+
+
+def draw_styles(layout, settings):
+    box = layout.box()
+    box.label(text="Style Images", icon="BRUSHES_ALL")
+    row = box.row()
+    row.template_list("NEURALRENDER_UL_styles", "", settings, "styles", settings, "active_style", rows=2)
+    column = row.column(align=True)
+    column.operator("neural_render.stylize_style_add", text="", icon="ADD")
+    column.operator("neural_render.stylize_style_remove", text="", icon="REMOVE")
+    if 0 <= settings.active_style < len(settings.styles):
+        slot = settings.styles[settings.active_style]
+        # template_ID: pick a datablock or open a file; the preview shows the thumbnail.
+        box.template_ID(slot, "image", open="image.open")
+        if slot.image is not None:
+            box.template_ID_preview(slot, "image", rows=3, cols=4)
+        box.prop(slot, "weight")
+
+
+def draw_options(layout, settings):
+    column = layout.column()
+    column.prop(settings, "preset")
+    column.prop(settings, "strength")
+    column.prop(settings, "style_scale")
+    column.prop(settings, "preserve_colors")
+    column.prop(settings, "keep_highlights")
+    column.prop(settings, "mask_source")
+    if settings.mask_source in ("IMAGE", "OBJECT_INDEX"):
+        column.template_ID(settings, "mask_image", open="image.open")
+    if settings.mask_source == "OBJECT_INDEX":
+        column.prop(settings, "mask_indices")
+    if settings.mask_source != "NONE":
+        column.prop(settings, "feather")
+        column.template_ID(settings, "background_style", open="image.open")
+    advanced = layout.box()
+    advanced.label(text="Advanced", icon="PREFERENCES")
+    advanced.prop(settings, "optimizer")
+    advanced.prop(settings, "tv_weight")
+    advanced.label(text="Style Layer Weights (relu1_1 ... relu5_1)")
+    advanced.row(align=True).prop(settings, "layer_weights", text="")
+
+
+class NEURALRENDER_PT_stylize_image(NeuralRenderPanelMixin, bpy.types.Panel):
+    bl_idname = "NEURALRENDER_PT_stylize_image"
+    bl_label = "Stylize"
+    bl_space_type = "IMAGE_EDITOR"
+    bl_region_type = "UI"
+    bl_options = {"DEFAULT_CLOSED"}
+
+    def draw(self, context):
+        layout = self.layout
+        draw_job_status(layout, context)
+        settings = getattr(context.scene, "neural_render_stylize", None)
+        if settings is None:
+            layout.label(text="Stylize settings are not registered", icon="ERROR")
+            return
+        draw_styles(layout, settings)
+        draw_options(layout, settings)
+        image = getattr(context.space_data, "image", None)
+        if image is not None and image.type == "RENDER_RESULT":
+            layout.operator("neural_render.stylize_render", icon="RENDER_RESULT")
+        else:
+            layout.operator("neural_render.stylize_image", icon="BRUSH_DATA")
+
+
+class NEURALRENDER_PT_stylize_render(bpy.types.Panel):
+    bl_idname = "NEURALRENDER_PT_stylize_render"
+    bl_label = "Neural Render: Stylize"
+    bl_space_type = "PROPERTIES"
+    bl_region_type = "WINDOW"
+    bl_context = "render"
+    bl_options = {"DEFAULT_CLOSED"}
+
+    def draw(self, context):
+        layout = self.layout
+        draw_job_status(layout, context)
+        settings = getattr(context.scene, "neural_render_stylize", None)
+        if settings is None:
+            layout.label(text="Stylize settings are not registered", icon="ERROR")
+            return
+        draw_styles(layout, settings)
+        draw_options(layout, settings)
+        layout.operator("neural_render.stylize_render", icon="RENDER_RESULT")
+        box = layout.box()
+        box.label(text="Animation", icon="RENDER_ANIMATION")
+        box.prop(settings, "temporal")
+        box.prop(settings, "output_directory")
+        if settings.temporal and not context.view_layer.use_pass_vector:
+            box.label(text="Needs the Vector pass (View Layer > Passes > Vector)", icon="INFO")
+            operator = box.operator("neural_render.stylize_animation", text="Enable Vector Pass and Stylize",
+                                    icon="RENDER_ANIMATION")
+            operator.enable_vector_pass = True
+        else:
+            operator = box.operator("neural_render.stylize_animation", icon="RENDER_ANIMATION")
+        operator.temporal = settings.temporal
+
+
+CLASSES = (
+    NEURALRENDER_UL_styles,
+    NEURALRENDER_OT_stylize_style_add,
+    NEURALRENDER_OT_stylize_style_remove,
+    NEURALRENDER_PT_stylize_image,
+    NEURALRENDER_PT_stylize_render,
+)

@@ -1,0 +1,404 @@
+"""Worker jobs ``stylize.image``, ``stylize.frame`` and ``stylize.sequence``.
+
+stylize.image
+    inputs: ``content`` (H, W, 1-4) scene-linear; ``style`` or ``style_0``, ``style_1``... (any size,
+    1-4 channels); optional ``background_style``/``background_style_0``...; optional ``mask`` (H, W, C)
+    read according to ``mask_source``.
+    params: ``style_weights`` (list, one per style; default equal), ``style_scale`` (1.0), ``strength``
+    (style strength, 1.0 = the tuned default beta/alpha), ``content_weight``, ``tv_weight``,
+    ``layer_weights`` ({relu1_1: w, ...}), ``preset`` (fast|default|quality), ``steps`` (evaluations
+    at the coarsest scale; the others scale with it), ``optimizer`` (lbfgs|adam), ``init``
+    (content|noise|previous, previous needs input ``previous``), ``preserve_colors``,
+    ``view_transform`` (standard|compressed), ``exposure``, ``keep_highlights``, ``mask_source``
+    (mask|alpha|object_index), ``mask_indices`` (list), ``feather`` (px), ``premultiplied`` (input
+    alpha convention; Blender's is), ``size`` (explicit output long side; default: the content's),
+    ``backbone`` (auto|vgg19|vgg16), ``weights_path``, ``allow_download``, ``seed``, ``max_pixels``.
+    outputs: ``result`` (H, W, 3|4) scene-linear.
+
+stylize.frame
+    As stylize.image plus inputs ``vector`` (this frame's Vector pass), ``previous_result`` (the
+    previous frame's stylized result), optional ``previous_vector`` (its Vector pass, for occlusion) and
+    params ``temporal_weight``. Outputs ``result`` and ``confidence`` (H, W, 1).
+
+stylize.sequence
+    params: ``frames`` [{"content": path, "vector": path or null, "layer": EXR layer or null,
+    "vector_layer": ...}], ``output_pattern`` ("/dir/stylized_####.exr", #### = frame number),
+    ``frame_numbers``, ``temporal`` (bool), plus stylize.image's params and inputs for styles/mask.
+    Frames are stylized in order, each written atomically as soon as it is done. outputs: ``last``.
+"""
+
+import math
+import os
+import time
+
+import numpy as np
+
+from ..jobs import JobInputError, job
+from . import backbone, losses, masks, multiscale, optimize, pipeline, styles, temporal
+from .colour import VIEW_TRANSFORMS, numpy_to_tensor
+
+MAX_SIDE = 16384
+
+
+# -- parameters ---------------------------------------------------------------------------------
+def _number(params, name, default, kind, low, high):
+    value = params.get(name, default)
+    if value is None:
+        return None
+    if isinstance(value, bool) or not isinstance(value, (int, float)) or (kind is int and value != int(value)):
+        raise JobInputError(f"{name} must be a {'whole ' if kind is int else ''}number, got {value!r}")
+    if not (low <= value <= high) or (isinstance(value, float) and math.isnan(value)):
+        raise JobInputError(f"{name} must be from {low} to {high}, got {value}")
+    return kind(value)
+
+
+def _choice(params, name, default, choices):
+    value = params.get(name, default)
+    if value not in choices:
+        raise JobInputError(f"{name} must be one of {', '.join(choices)}, got {value!r}")
+    return value
+
+
+def _checked_image(inputs, name, what):
+    image = inputs.get(name)
+    if image is None:
+        raise JobInputError(f"the {what} is missing (input '{name}')")
+    image = np.asarray(image)
+    if image.ndim == 2:
+        image = image[:, :, None]
+    if image.ndim != 3 or image.shape[2] not in (1, 2, 3, 4):
+        raise JobInputError(f"the {what} must be an (H, W, 1-4) image, got shape {image.shape}")
+    if image.shape[0] == 0 or image.shape[1] == 0:
+        raise JobInputError(f"the {what} is empty ({image.shape[1]}x{image.shape[0]} px)")
+    if max(image.shape[:2]) > MAX_SIDE:
+        raise JobInputError(f"the {what} is {image.shape[1]}x{image.shape[0]} px; at most {MAX_SIDE} px a side")
+    if image.dtype.kind not in "fiu":
+        raise JobInputError(f"the {what} has unsupported pixel type {image.dtype}")
+    if image.dtype.kind in "iu":  # integer pixels (16-bit files read raw): full scale is 1.0
+        image = image.astype(np.float32) / float(np.iinfo(image.dtype).max)
+    return image.astype(np.float32, copy=False)
+
+
+def _numbered(inputs, stem):
+    names = [stem] if stem in inputs else []
+    names += sorted((name for name in inputs if name.startswith(stem + "_") and name[len(stem) + 1:].isdigit()),
+                    key=lambda name: int(name[len(stem) + 1:]))
+    return names
+
+
+def _style_list(params, inputs, stem, weights_name):
+    names = _numbered(inputs, stem)
+    if not names:
+        return []
+    weights = params.get(weights_name)
+    if weights is None:
+        weights = [1.0] * len(names)
+    if not isinstance(weights, (list, tuple)) or len(weights) != len(names):
+        raise JobInputError(f"{weights_name} needs one weight per style image ({len(names)}), got {weights!r}")
+    result = []
+    for name, weight in zip(names, weights):
+        if isinstance(weight, bool) or not isinstance(weight, (int, float)) or not weight >= 0:
+            raise JobInputError(f"style weights must be numbers >= 0, got {weight!r}")
+        image = _checked_image(inputs, name, f"style image '{name}'")
+        result.append(styles.StyleImage(pipeline.style_display(image), float(weight)))
+    if sum(style.weight for style in result) <= 0:
+        raise JobInputError("the style weights add up to zero: give at least one style a positive weight")
+    return result
+
+
+def _schedule(params):
+    preset = _choice(params, "preset", "default", tuple(multiscale.PRESETS))
+    schedule = multiscale.PRESETS[preset]
+    steps = _number(params, "steps", None, int, 1, 100_000)
+    if steps is not None:  # the coarsest pass gets `steps`; finer ones keep the preset's proportions
+        ratio = steps / schedule.coarse_evaluations
+        schedule = multiscale.Schedule(schedule.coarse_side, steps,
+                                       max(1, round(schedule.middle_evaluations * ratio)),
+                                       max(1, round(schedule.fine_evaluations * ratio)))
+    return schedule
+
+
+def _layer_weights(params):
+    value = params.get("layer_weights")
+    if value is None:
+        return None
+    try:
+        losses.normalised_layer_weights(value)
+    except (ValueError, TypeError, AttributeError) as error:
+        raise JobInputError(str(error)) from None
+    return dict(value)
+
+
+def _mask(params, inputs, height, width):
+    source = _choice(params, "mask_source", "mask", masks.SOURCES)
+    feather = _number(params, "feather", 0.0, float, 0.0, 1000.0)
+    try:
+        if source == "alpha":
+            image = _checked_image(inputs, "mask", "alpha mask") if "mask" in inputs else \
+                _checked_image(inputs, "content", "content image")
+            mask = masks.from_alpha(image)
+        elif "mask" not in inputs:
+            return None
+        elif source == "object_index":
+            indices = params.get("mask_indices") or []
+            mask = masks.from_object_index(_checked_image(inputs, "mask", "Object Index pass"), indices)
+        else:
+            mask = masks.from_image(_checked_image(inputs, "mask", "mask"))
+        masks.check_size(mask, height, width)
+    except masks.MaskError as error:
+        raise JobInputError(str(error)) from None
+    return masks.feather(mask, feather)
+
+
+def build_request(params, inputs, height, width):
+    style_list = _style_list(params, inputs, "style", "style_weights")
+    if not style_list:
+        raise JobInputError("no style image: give at least one (input 'style')")
+    background = _style_list(params, inputs, "background_style", "background_style_weights") or None
+    weights = pipeline.default_weights(
+        strength=_number(params, "strength", 1.0, float, 0.0, 1000.0),
+        content=_number(params, "content_weight", 1.0, float, 0.0, 1000.0),
+        tv=_number(params, "tv_weight", None, float, 0.0, 1000.0),
+        temporal=_number(params, "temporal_weight", 0.0, float, 0.0, 1e6),
+        layer_weights=_layer_weights(params))
+    settings = multiscale.Settings(
+        weights=weights, schedule=_schedule(params),
+        optimizer=_choice(params, "optimizer", "lbfgs", optimize.OPTIMIZERS),
+        init=_choice(params, "init", "content", optimize.INITS),
+        seed=_number(params, "seed", 0, int, 0, 2 ** 31 - 1),
+        max_pixels=_number(params, "max_pixels", multiscale.DEFAULT_MAX_PIXELS, int, 65_536, 1 << 30))
+    request = pipeline.Request(
+        styles=style_list, background_styles=background,
+        style_scale=_number(params, "style_scale", 1.0, float, 0.05, 8.0),
+        settings=settings, preserve_colors=bool(params.get("preserve_colors", False)),
+        view=_choice(params, "view_transform", "standard", VIEW_TRANSFORMS),
+        exposure=_number(params, "exposure", 0.0, float, -20.0, 20.0),
+        keep_highlights=bool(params.get("keep_highlights", True)),
+        premultiplied=bool(params.get("premultiplied", True)))
+    request.mask = _mask(params, inputs, height, width)
+    if background and request.mask is None:
+        raise JobInputError("a background style needs a mask (the foreground) to tell the two apart")
+    return request
+
+
+def _resized_content(params, content):
+    """``size``: the long side the user asked for (explicit; never applied silently)."""
+    size = _number(params, "size", None, int, 16, MAX_SIDE)
+    if size is None or size == max(content.shape[:2]):
+        return content
+    import torch
+    import torch.nn.functional as F
+    height, width = content.shape[:2]
+    factor = size / max(height, width)
+    new = (max(1, round(height * factor)), max(1, round(width * factor)))
+    tensor = torch.from_numpy(np.ascontiguousarray(content)).permute(2, 0, 1)[None]
+    mode = "area" if factor < 1 else "bicubic"
+    resized = F.interpolate(tensor, size=new, mode=mode, **({} if mode == "area" else {"align_corners": False}))
+    return resized[0].permute(1, 2, 0).numpy().astype(np.float32)
+
+
+def _network(context, params):
+    name = _choice(params, "backbone", "auto", backbone.BACKBONES)
+    try:
+        network, used, note = backbone.load(context.device, name, params.get("weights_path") or None,
+                                            bool(params.get("allow_download", False)), context.cache)
+    except backbone.ModelFileError as error:
+        raise JobInputError(str(error)) from None
+    return network, used, note
+
+
+def _run_with_memory_fallback(request, run):
+    """Out of memory: retry once with a quarter of the tile size, then say what to do."""
+    try:
+        return run()
+    except (MemoryError, RuntimeError) as error:
+        if not isinstance(error, MemoryError) and "out of memory" not in str(error).lower():
+            raise
+        request.settings.max_pixels = max(65_536, request.settings.max_pixels // 4)
+        try:
+            return run()
+        except (MemoryError, RuntimeError) as again:
+            if not isinstance(again, MemoryError) and "out of memory" not in str(again).lower():
+                raise
+            raise JobInputError(f"out of memory even with {request.settings.max_pixels} px tiles: lower max_pixels, "
+                                "close other programs, or use the CPU device") from None
+
+
+def _reporter(context, prefix, start=0.0, span=1.0):
+    last = [0.0]
+
+    def report(fraction, message):
+        now = time.monotonic()
+        if now - last[0] >= 0.25 or fraction >= 1.0:
+            last[0] = now
+            context.progress(start + span * fraction, f"{prefix}{message}")
+        else:
+            context.check_cancelled()
+    return report
+
+
+# -- jobs -----------------------------------------------------------------------------------------
+@job("stylize.image")
+def stylize_image(context, params, inputs):
+    content = _resized_content(params, _checked_image(inputs, "content", "content image"))
+    height, width = content.shape[:2]
+    request = build_request(params, inputs, height, width)
+    context.progress(0.0, "loading the network")
+    network, used, note = _network(context, params)
+    previous = None
+    if request.settings.init == "previous":
+        earlier = _checked_image(inputs, "previous", "previous result")
+        if earlier.shape[:2] != (height, width):
+            raise JobInputError(f"the previous result is {earlier.shape[1]}x{earlier.shape[0]} px, the content "
+                                f"{width}x{height} px")
+        previous = _previous_display(earlier, request)
+    started = time.monotonic()
+    result, _, parts = _run_with_memory_fallback(request, lambda: pipeline.stylize(
+        network, content, request, _reporter(context, f"{used}: "), previous))
+    context.progress(1.0, f"stylized {width}x{height} px with {used} in {time.monotonic() - started:.1f} s"
+                     + (f" ({note})" if note else ""))
+    return {"result": result}
+
+
+def _previous_display(image, request, confidence=None):
+    """A previous stylized result (linear) as the display-referred start and its confidence."""
+    import torch
+    _, _, display, _ = pipeline.prepare(image, request)
+    if confidence is None:
+        confidence = torch.ones_like(display[:, :1])
+    return display, confidence
+
+
+def _temporal_inputs(request, vector, previous_result, previous_vector):
+    height, width = vector.shape[:2]
+    to_previous = temporal.offsets_to_previous(vector)
+    back = temporal.offsets_to_next(previous_vector) if previous_vector is not None else None
+    confidence = temporal.confidence(to_previous, back)
+    display, _ = _previous_display(previous_result, request)
+    warped, _ = temporal.warp(display, to_previous)
+    return warped, confidence
+
+
+@job("stylize.frame")
+def stylize_frame(context, params, inputs):
+    content = _checked_image(inputs, "content", "content image")
+    height, width = content.shape[:2]
+    request = build_request(params, inputs, height, width)
+    if "temporal_weight" not in params:
+        request.settings.weights.temporal = DEFAULT_TEMPORAL_WEIGHT
+    previous = None
+    if "previous_result" in inputs:
+        vector = _checked_image(inputs, "vector", "Vector pass")
+        earlier = _checked_image(inputs, "previous_result", "previous result")
+        previous_vector = _checked_image(inputs, "previous_vector", "previous Vector pass") \
+            if "previous_vector" in inputs else None
+        for image, what in ((vector, "Vector pass"), (earlier, "previous result"), (previous_vector, "previous Vector pass")):
+            if image is not None and image.shape[:2] != (height, width):
+                raise JobInputError(f"the {what} is {image.shape[1]}x{image.shape[0]} px, the frame {width}x{height} px")
+        if vector.shape[2] != 4 or (previous_vector is not None and previous_vector.shape[2] != 4):
+            raise JobInputError("a Vector pass has 4 channels (to previous xy, to next zw)")
+        previous = _temporal_inputs(request, vector, earlier, previous_vector)
+    context.progress(0.0, "loading the network")
+    network, used, _ = _network(context, params)
+    result, _, _ = _run_with_memory_fallback(request, lambda: pipeline.stylize(
+        network, content, request, _reporter(context, f"{used}: "), previous))
+    confidence = np.ones((height, width, 1), np.float32) if previous is None else \
+        previous[1][0].permute(1, 2, 0).numpy()
+    context.progress(1.0, f"stylized frame {width}x{height} px")
+    return {"result": result, "confidence": np.ascontiguousarray(confidence)}
+
+
+DEFAULT_TEMPORAL_WEIGHT = 200.0
+
+
+def _read(path, layer, what):
+    from ..imageio.errors import ImageFileError
+    from ..imageio.files import read_image
+    try:
+        return read_image(path, layer=layer) if layer else read_image(path)
+    except ImageFileError as error:
+        found = read_exr_part(path, layer) if layer else None
+        if found is None:
+            raise JobInputError(f"{what}: {error}") from None
+        return found
+
+
+def read_exr_part(path, layer):
+    """A layer stored as its own *part* of a multi-part EXR, as Blender 5.0's compositor File Output node
+    writes them (part 'Vector' with channels Vector.R/G/B/A); imageio reads single-part files only."""
+    try:
+        import OpenEXR
+        opened = OpenEXR.File(path, separate_channels=True)
+    except Exception:  # unreadable: the caller reports the original error
+        return None
+    for part in opened.parts:
+        if part.name() != layer:
+            continue
+        channels = part.channels
+        order = sorted(channels, key=lambda name: "RGBAXYZWV".find(name.rsplit(".", 1)[-1][:1]))
+        return np.ascontiguousarray(np.stack([np.asarray(channels[name].pixels, np.float32) for name in order], -1))
+    return None
+
+
+def frame_path(pattern, number):
+    """``####`` in ``pattern`` -> the zero-padded frame number (Blender's convention)."""
+    hashes = pattern.count("#")
+    if not hashes:
+        stem, extension = os.path.splitext(pattern)
+        return f"{stem}{number:04d}{extension}"
+    run = "#" * hashes
+    while run not in pattern:
+        run = run[:-1]
+    return pattern.replace(run, f"{number:0{len(run)}d}", 1)
+
+
+@job("stylize.sequence")
+def stylize_sequence(context, params, inputs):
+    from ..imageio.files import write_image
+
+    frames = params.get("frames")
+    if not isinstance(frames, list) or not frames:
+        raise JobInputError("frames must be a non-empty list of {'content': path, 'vector': path}")
+    pattern = params.get("output_pattern")
+    if not isinstance(pattern, str) or not pattern:
+        raise JobInputError("output_pattern is required, e.g. /renders/stylized_####.exr")
+    numbers = params.get("frame_numbers") or list(range(1, len(frames) + 1))
+    if len(numbers) != len(frames):
+        raise JobInputError("frame_numbers needs one number per frame")
+    use_temporal = bool(params.get("temporal", True))
+    os.makedirs(os.path.dirname(os.path.abspath(pattern)), exist_ok=True)
+    network, used, _ = None, None, None
+    targets, previous_result, previous_vector, last = None, None, None, None
+    for index, (frame, number) in enumerate(zip(frames, numbers)):
+        content = _read(frame.get("content", ""), frame.get("layer"), f"frame {number}")
+        height, width = content.shape[:2]
+        if index == 0:
+            request = build_request(params, inputs, height, width)
+            if use_temporal and "temporal_weight" not in params:
+                request.settings.weights.temporal = DEFAULT_TEMPORAL_WEIGHT
+            context.progress(0.0, "loading the network")
+            network, used, _ = _network(context, params)
+            _, _, _, network_input = pipeline.prepare(content, request)
+            targets = pipeline.TargetCache(network, request, network_input)
+        elif content.shape[:2] != (height_0, width_0):
+            raise JobInputError(f"frame {number} is {width}x{height} px, the first frame {width_0}x{height_0} px")
+        height_0, width_0 = height, width
+        vector = None
+        if use_temporal:
+            if not frame.get("vector") and not frame.get("vector_layer"):
+                raise JobInputError(f"frame {number} has no Vector pass: enable the view layer's Vector pass "
+                                    "(Properties > View Layer > Passes > Data > Vector) or turn temporal off")
+            vector = _read(frame.get("vector") or frame["content"], frame.get("vector_layer"),
+                           f"Vector pass of frame {number}")
+            if vector.shape[:2] != (height, width) or vector.shape[2] != 4:
+                raise JobInputError(f"the Vector pass of frame {number} must be {width}x{height} px with 4 channels")
+        previous = None
+        if use_temporal and previous_result is not None:
+            previous = _temporal_inputs(request, vector, previous_result, previous_vector)
+        report = _reporter(context, f"frame {index + 1}/{len(frames)}: ", index / len(frames), 1.0 / len(frames))
+        result, _, _ = _run_with_memory_fallback(request, lambda: pipeline.stylize(
+            network, content, request, report, previous, targets))
+        write_image(frame_path(pattern, number), result)
+        previous_result, previous_vector, last = result, vector, result
+    context.progress(1.0, f"stylized {len(frames)} frames with {used}")
+    return {"last": last}
