@@ -29,18 +29,10 @@ import os
 
 import numpy as np
 
+from ..job_params import number
 from ..jobs import JobInputError, job
 from . import decode, inference, reference, scribbles, weights
 from .source_image import SourceError, SourceImage, has_colour
-
-
-def _number(params, name, default, low, high, kind=float):
-    value = params.get(name, default)
-    if isinstance(value, bool) or not isinstance(value, (int, float)) or (kind is int and value != int(value)):
-        raise JobInputError(f"{name} must be a {'whole ' if kind is int else ''}number, got {value!r}")
-    if not low <= value <= high:
-        raise JobInputError(f"{name} must be from {low} to {high}, got {value}")
-    return kind(value)
 
 
 def _source(context, params, inputs):
@@ -94,13 +86,13 @@ def _cached_model(context, params):
 
 @job("colorize.auto")
 def colorize_auto(context, params, inputs):
-    temperature = _number(params, "temperature", decode.DEFAULT_TEMPERATURE, 0, 1)
+    temperature = number(params, "temperature", decode.DEFAULT_TEMPERATURE, 0, 1)
     seamless = bool(params.get("seamless", False))
     context.progress(0.0, "reading the image")
     source = _source(context, params, inputs)
     context.progress(0.05, "loading the colorizer")
     loaded = _cached_model(context, params)
-    network_size = _number(params, "network_size", loaded.network_size, 32, 2048, int)
+    network_size = number(params, "network_size", loaded.network_size, 32, 2048, int)
     context.progress(0.2, "predicting colours")
     ab = inference.predict_ab(loaded.model, source.lightness, context.device, temperature, network_size, seamless)
     label = "recombining with the full-resolution luminance"
@@ -172,7 +164,7 @@ def _reference_colour(array, premultiplied, long_side=512):
 # -- colorize.scribbles -----------------------------------------------------------------------
 @job("colorize.scribbles")
 def colorize_scribbles(context, params, inputs):
-    solve_size = _number(params, "solve_size", scribbles.DEFAULT_SOLVE_SIZE, 64, 4096, int)
+    solve_size = number(params, "solve_size", scribbles.DEFAULT_SOLVE_SIZE, 64, 4096, int)
     if "hints" not in inputs:
         raise JobInputError("scribble colorization needs the painted hints as an image named 'hints'")
     context.progress(0.0, "reading the image and hints")

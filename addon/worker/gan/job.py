@@ -21,6 +21,7 @@ import os
 import time
 from dataclasses import replace
 
+from ..job_params import number
 from ..jobs import JobInputError, job
 from . import checkpoint, folder_gan, generate, training_loop
 from .dcgan import DcganConfig
@@ -38,17 +39,6 @@ MAX_TOTAL_PIXELS = 2 ** 28
 
 
 # -- parameter checking ----------------------------------------------------------------------
-def _number(params, name, default, kind, low, high):
-    value = params.get(name, default)
-    if value is None:
-        return None
-    if isinstance(value, bool) or not isinstance(value, (int, float)) or (kind is int and value != int(value)):
-        raise JobInputError(f"{name} must be a {'whole ' if kind is int else ''}number, got {value!r}")
-    if not low <= value <= high:
-        raise JobInputError(f"{name} must be from {low} to {high}, got {value}")
-    return kind(value)
-
-
 def _model_path(params):
     path = params.get("model_path")
     if not isinstance(path, str) or not path:
@@ -73,19 +63,19 @@ def _write_preview(path, image):
 # -- gan.train --------------------------------------------------------------------------------
 def _settings(params, kind):
     """The model's default training settings with what the request overrides."""
-    overrides = {name: _number(params, name, None, int, low, high)
+    overrides = {name: number(params, name, None, low, high, int)
                  for name, low, high in (("batch_size", 1, 256), ("d_steps", 1, 10))}
     return replace(kind.default_settings(), **{name: value for name, value in overrides.items() if value is not None})
 
 
 def _new_model(params, inputs, device, seed):
     if "exemplar" in inputs:
-        crop = _number(params, "crop_size", None, int, 16, 1024)
+        crop = number(params, "crop_size", None, 16, 1024, int)
         data = {} if crop is None else {"crop_size": crop}
         model = ExemplarGan(PsganConfig(), _settings(params, ExemplarGan), data, device, seed)
         model.attach_exemplar(inputs["exemplar"])
         return model
-    size = _number(params, "image_size", 64, int, 32, 128)
+    size = number(params, "image_size", 64, 32, 128, int)
     try:
         config = DcganConfig(image_size=size)
     except ValueError as error:
@@ -123,9 +113,9 @@ def train(context, params, inputs):
     has_folder = bool(params.get("folder"))
     if ("exemplar" in inputs) == has_folder:
         raise JobInputError("give either an exemplar image (input 'exemplar') or a folder (param 'folder')")
-    minutes = _number(params, "minutes", None if params.get("steps") else 10.0, float, 0.0, 24 * 60)
-    steps = _number(params, "steps", None, int, 1, 10_000_000)
-    seed = _number(params, "seed", 0, int, 0, 2**63 - 1)
+    minutes = number(params, "minutes", None if params.get("steps") else 10.0, 0.0, 24 * 60)
+    steps = number(params, "steps", None, 1, 10_000_000, int)
+    seed = number(params, "seed", 0, 0, 2**63 - 1, int)
     preview_path = params.get("preview_path") or None
     context.progress(0.0, "preparing the training data")
     try:
@@ -143,9 +133,9 @@ def train(context, params, inputs):
         summary = training_loop.train(
             model, seconds=None if minutes is None else minutes * 60, steps=steps,
             report=context.progress, checkpoint_path=path,
-            checkpoint_every=_number(params, "checkpoint_every", 60.0, float, 1.0, 86400.0),
+            checkpoint_every=number(params, "checkpoint_every", 60.0, 1.0, 86400.0),
             on_preview=write_preview if preview_path else None,
-            preview_every=_number(params, "preview_every", 15.0, float, 1.0, 86400.0))
+            preview_every=number(params, "preview_every", 15.0, 1.0, 86400.0))
     except GanInputError as error:  # e.g. the disk filled up while saving
         raise JobInputError(str(error)) from error
     preview = _preview(model)
@@ -177,9 +167,9 @@ def _load_cached(context, path):
 @job("gan.generate")
 def generate_textures(context, params, inputs):
     path = _model_path(params)
-    count = _number(params, "count", 1, int, 1, MAX_COUNT)
-    seed = _number(params, "seed", 0, int, 0, 2**63 - 1 - MAX_COUNT)
-    walk_frames = _number(params, "walk_frames", 0, int, 0, MAX_WALK_FRAMES)
+    count = number(params, "count", 1, 1, MAX_COUNT, int)
+    seed = number(params, "seed", 0, 0, 2**63 - 1 - MAX_COUNT, int)
+    walk_frames = number(params, "walk_frames", 0, 0, MAX_WALK_FRAMES, int)
     tileable = bool(params.get("tileable", True))
     context.progress(0.0, "loading the model")
     try:
@@ -192,8 +182,8 @@ def generate_textures(context, params, inputs):
 
 
 def _generate_exemplar(context, model, params, seed, count, walk_frames, tileable):
-    width = _number(params, "width", 1024, int, 1, generate.MAX_SIZE)
-    height = _number(params, "height", width, int, 1, generate.MAX_SIZE)
+    width = number(params, "width", 1024, 1, generate.MAX_SIZE, int)
+    height = number(params, "height", width, 1, generate.MAX_SIZE, int)
     generate.check_size(width, height, model.model_config.upsampling, tileable)
     images = walk_frames * count if walk_frames else count
     if images * width * height > MAX_TOTAL_PIXELS:

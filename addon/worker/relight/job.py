@@ -27,6 +27,7 @@ import torch
 
 from ..imageio.errors import ImageFileError
 from ..imageio.files import read_image
+from ..job_params import number
 from ..jobs import JobInputError, job
 from . import engine, light_sets
 from .weights import Environment, Mapping, light_weights
@@ -52,7 +53,7 @@ def apply(context, params, inputs):
             context.progress(0.1 * (index + 1) / len(frames), f"weights for frame {index + 1} of {len(frames)}")
             last = time.monotonic()
     weights = np.stack(weights)
-    limit = _number(params, "memory_limit_mb", DEFAULT_MEMORY_LIMIT_MB, 0.001, 1 << 24) * 2 ** 20
+    limit = number(params, "memory_limit_mb", DEFAULT_MEMORY_LIMIT_MB, 0.001, 1 << 24) * 2 ** 20
     itemsize = 2 if storage == torch.float16 else 4
     if light_set.bytes_needed(itemsize) > limit:
         if rank is not None:
@@ -91,10 +92,10 @@ def _light_set(params):
 
 
 def _environment(params, inputs):
-    strength = _number(params, "strength", 1.0, 0.0, 1e9)
+    strength = number(params, "strength", 1.0, 0.0, 1e9)
     mapping = _mapping(params.get("mapping") or {})
     if params.get("rotation_deg") is not None:
-        z = math.radians(_number(params, "rotation_deg", 0.0, -1e6, 1e6))
+        z = math.radians(number(params, "rotation_deg", 0.0, -1e6, 1e6))
         mapping = Mapping(mapping.kind, mapping.location, (mapping.rotation[0], mapping.rotation[1], z),
                           mapping.scale)
     if "environment" in inputs:
@@ -134,7 +135,7 @@ def _frame_environments(params, environment):
         if "rotation" in frame:
             mapping = Mapping(mapping.kind, mapping.location, _vector(frame["rotation"], f"frames[{index}].rotation"),
                               mapping.scale)
-        strength = _number(frame, "strength", environment.strength, 0.0, 1e9)
+        strength = number(frame, "strength", environment.strength, 0.0, 1e9)
         out.append(Environment(environment.image, environment.colour, strength, mapping))
     return out
 
@@ -182,15 +183,6 @@ def _low_rank(context, loaded, light_set, storage, rank):
         context.progress(0.85, f"factorising the set to rank {rank}")
         factorisations[rank] = engine.LowRankSet(loaded, rank)
     return factorisations[rank]
-
-
-def _number(params, name, default, low, high):
-    value = params.get(name, default)
-    if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value):
-        raise JobInputError(f"{name} must be a number, got {value!r}")
-    if not low <= value <= high:
-        raise JobInputError(f"{name} must be from {low} to {high}, got {value}")
-    return float(value)
 
 
 def _vector(value, name):

@@ -27,12 +27,12 @@ stylize.sequence
     Frames are stylized in order, each written atomically as soon as it is done. outputs: ``last``.
 """
 
-import math
 import os
 import time
 
 import numpy as np
 
+from ..job_params import choice, number
 from ..jobs import JobInputError, job
 from . import backbone, losses, masks, multiscale, optimize, pipeline, styles, temporal
 from .colour import VIEW_TRANSFORMS, numpy_to_tensor
@@ -41,24 +41,6 @@ MAX_SIDE = 16384
 
 
 # -- parameters ---------------------------------------------------------------------------------
-def _number(params, name, default, kind, low, high):
-    value = params.get(name, default)
-    if value is None:
-        return None
-    if isinstance(value, bool) or not isinstance(value, (int, float)) or (kind is int and value != int(value)):
-        raise JobInputError(f"{name} must be a {'whole ' if kind is int else ''}number, got {value!r}")
-    if not (low <= value <= high) or (isinstance(value, float) and math.isnan(value)):
-        raise JobInputError(f"{name} must be from {low} to {high}, got {value}")
-    return kind(value)
-
-
-def _choice(params, name, default, choices):
-    value = params.get(name, default)
-    if value not in choices:
-        raise JobInputError(f"{name} must be one of {', '.join(choices)}, got {value!r}")
-    return value
-
-
 def _checked_image(inputs, name, what):
     image = inputs.get(name)
     if image is None:
@@ -107,9 +89,9 @@ def _style_list(params, inputs, stem, weights_name):
 
 
 def _schedule(params):
-    preset = _choice(params, "preset", "default", tuple(multiscale.PRESETS))
+    preset = choice(params, "preset", "default", tuple(multiscale.PRESETS))
     schedule = multiscale.PRESETS[preset]
-    steps = _number(params, "steps", None, int, 1, 100_000)
+    steps = number(params, "steps", None, 1, 100_000, int)
     if steps is not None:  # the coarsest pass gets `steps`; finer ones keep the preset's proportions
         ratio = steps / schedule.coarse_evaluations
         schedule = multiscale.Schedule(schedule.coarse_side, steps,
@@ -130,8 +112,8 @@ def _layer_weights(params):
 
 
 def _mask(params, inputs, height, width):
-    source = _choice(params, "mask_source", "mask", masks.SOURCES)
-    feather = _number(params, "feather", 0.0, float, 0.0, 1000.0)
+    source = choice(params, "mask_source", "mask", masks.SOURCES)
+    feather = number(params, "feather", 0.0, 0.0, 1000.0)
     try:
         if source == "alpha":
             image = _checked_image(inputs, "mask", "alpha mask") if "mask" in inputs else \
@@ -156,23 +138,23 @@ def build_request(params, inputs, height, width):
         raise JobInputError("no style image: give at least one (input 'style')")
     background = _style_list(params, inputs, "background_style", "background_style_weights") or None
     weights = pipeline.default_weights(
-        strength=_number(params, "strength", 1.0, float, 0.0, 1000.0),
-        content=_number(params, "content_weight", 1.0, float, 0.0, 1000.0),
-        tv=_number(params, "tv_weight", None, float, 0.0, 1000.0),
-        temporal=_number(params, "temporal_weight", 0.0, float, 0.0, 1e6),
+        strength=number(params, "strength", 1.0, 0.0, 1000.0),
+        content=number(params, "content_weight", 1.0, 0.0, 1000.0),
+        tv=number(params, "tv_weight", None, 0.0, 1000.0),
+        temporal=number(params, "temporal_weight", 0.0, 0.0, 1e6),
         layer_weights=_layer_weights(params))
     settings = multiscale.Settings(
         weights=weights, schedule=_schedule(params),
-        optimizer=_choice(params, "optimizer", "lbfgs", optimize.OPTIMIZERS),
-        init=_choice(params, "init", "content", optimize.INITS),
-        seed=_number(params, "seed", 0, int, 0, 2 ** 31 - 1),
-        max_pixels=_number(params, "max_pixels", multiscale.DEFAULT_MAX_PIXELS, int, 65_536, 1 << 30))
+        optimizer=choice(params, "optimizer", "lbfgs", optimize.OPTIMIZERS),
+        init=choice(params, "init", "content", optimize.INITS),
+        seed=number(params, "seed", 0, 0, 2 ** 31 - 1, int),
+        max_pixels=number(params, "max_pixels", multiscale.DEFAULT_MAX_PIXELS, 65_536, 1 << 30, int))
     request = pipeline.Request(
         styles=style_list, background_styles=background,
-        style_scale=_number(params, "style_scale", 1.0, float, 0.05, 8.0),
+        style_scale=number(params, "style_scale", 1.0, 0.05, 8.0),
         settings=settings, preserve_colors=bool(params.get("preserve_colors", False)),
-        view=_choice(params, "view_transform", "standard", VIEW_TRANSFORMS),
-        exposure=_number(params, "exposure", 0.0, float, -20.0, 20.0),
+        view=choice(params, "view_transform", "standard", VIEW_TRANSFORMS),
+        exposure=number(params, "exposure", 0.0, -20.0, 20.0),
         keep_highlights=bool(params.get("keep_highlights", True)),
         premultiplied=bool(params.get("premultiplied", True)))
     request.mask = _mask(params, inputs, height, width)
@@ -183,7 +165,7 @@ def build_request(params, inputs, height, width):
 
 def _resized_content(params, content):
     """``size``: the long side the user asked for (explicit; never applied silently)."""
-    size = _number(params, "size", None, int, 16, MAX_SIDE)
+    size = number(params, "size", None, 16, MAX_SIDE, int)
     if size is None or size == max(content.shape[:2]):
         return content
     import torch
@@ -198,7 +180,7 @@ def _resized_content(params, content):
 
 
 def _network(context, params):
-    name = _choice(params, "backbone", "auto", backbone.BACKBONES)
+    name = choice(params, "backbone", "auto", backbone.BACKBONES)
     try:
         network, used, note = backbone.load(context.device, name, params.get("weights_path") or None,
                                             bool(params.get("allow_download", False)), context.cache)
