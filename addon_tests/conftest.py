@@ -31,3 +31,13 @@ def bpy_data_dir():
 def hdri_paths(bpy_data_dir):
     folder = os.path.join(bpy_data_dir, "studiolights", "world")
     return sorted(os.path.join(folder, name) for name in os.listdir(folder) if name.endswith(".exr"))
+
+
+@pytest.fixture(scope="module")
+def addon():
+    """The whole add-on registered in the bpy module for one test module (every capability's operators,
+    panels and scene properties), unregistered afterwards."""
+    from neural_render.blender import registration
+    registration.register()
+    yield
+    registration.unregister()

@@ -5,14 +5,7 @@ import bpy
 import numpy as np
 import pytest
 
-from neural_render.blender import compositor, datablocks, registration, render_capture
-
-
-@pytest.fixture(scope="module")
-def addon():
-    registration.register()
-    yield
-    registration.unregister()
+from neural_render.blender import compositor, datablocks, render_capture
 
 
 @pytest.fixture

@@ -5,8 +5,7 @@ import numpy as np
 import pytest
 
 from colorize_fixtures import coloured_two_region_reference, tiny_checkpoint, two_region_grey
-from neural_render.blender import colorize as colorize_ui
-from neural_render.blender import datablocks, registration
+from neural_render.blender import datablocks
 from neural_render.worker.colorize import lab
 
 
@@ -19,22 +18,6 @@ def one_torch_thread():
     torch.set_num_threads(1)
     yield
     torch.set_num_threads(previous)
-
-
-@pytest.fixture(scope="module")
-def addon():
-    registration.register()
-    own = colorize_ui not in registration.CAPABILITIES
-    if own:
-        for cls in colorize_ui.CLASSES:
-            bpy.utils.register_class(cls)
-        colorize_ui.attach_properties()
-    yield
-    if own:
-        colorize_ui.detach_properties()
-        for cls in reversed(colorize_ui.CLASSES):
-            bpy.utils.unregister_class(cls)
-    registration.unregister()
 
 
 @pytest.fixture(scope="module")

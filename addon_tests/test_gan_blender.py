@@ -7,15 +7,8 @@ import numpy as np
 import pytest
 
 from gan_fixtures import brick_texture
-from neural_render.blender import datablocks, registration
+from neural_render.blender import datablocks
 from neural_render.worker.gan import checkpoint
-
-
-@pytest.fixture(scope="module")
-def addon():
-    registration.register()
-    yield
-    registration.unregister()
 
 
 @pytest.fixture

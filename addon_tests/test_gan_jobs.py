@@ -2,7 +2,6 @@
 real worker process."""
 
 import os
-import threading
 
 import numpy as np
 import pytest
@@ -10,6 +9,7 @@ import torch
 
 import neural_render.worker.gan  # noqa: F401  (registers the jobs)
 from gan_fixtures import brick_texture, write_folder
+from job_runner import Recorder, run_job
 from neural_render.worker import jobs
 from neural_render.worker.gan import checkpoint, metrics
 from neural_render.worker.imageio.files import read_image
@@ -18,22 +18,8 @@ from neural_render.worker.imageio.files import read_image
 FAST = {"steps": 3, "batch_size": 2, "crop_size": 32}
 
 
-class Recorder:
-    def __init__(self, cancel_after=None):
-        self.messages = []
-        self.cancel = threading.Event()
-        self.cancel_after = cancel_after
-
-    def __call__(self, fraction, message):
-        self.messages.append((fraction, message))
-        if self.cancel_after is not None and len(self.messages) >= self.cancel_after:
-            self.cancel.set()
-
-
 def run(kind, params, inputs=None, recorder=None):
-    recorder = recorder or Recorder()
-    context = jobs.JobContext("test", torch.device("cpu"), recorder.cancel, recorder, cache=CACHE)
-    return jobs.find(kind)(context, params, inputs or {})
+    return run_job(kind, params, inputs or {}, recorder, CACHE)
 
 
 CACHE = {}

@@ -8,18 +8,11 @@ import bpy
 import numpy as np
 import pytest
 
-from neural_render.blender import compositor, datablocks, registration
+from neural_render.blender import compositor, datablocks
 from neural_render.blender.relight import world_reader
 from neural_render.worker.imageio.files import read_image
 from neural_render.worker.relight import engine, light_sets, weights
 from relight_scene import build_scene, set_hdri_world
-
-
-@pytest.fixture(scope="module")
-def addon():
-    registration.register()
-    yield
-    registration.unregister()
 
 
 @pytest.fixture(scope="module")

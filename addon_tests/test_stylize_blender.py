@@ -8,29 +8,12 @@ import numpy as np
 import pytest
 
 from stylize_fixtures import brush_painting, display_to_linear, render_like_scene
-from neural_render.blender import datablocks, registration
-from neural_render.blender import stylize as stylize_ui
+from neural_render.blender import datablocks
 from neural_render.worker.imageio.files import read_image
 from neural_render.worker.stylize import temporal
 from neural_render.worker.stylize.job import read_exr_part
 
 FAST = {"preset": "fast", "steps": 8}
-
-
-@pytest.fixture(scope="module")
-def addon():
-    registration.register()
-    own = stylize_ui not in registration.CAPABILITIES
-    if own:
-        for cls in stylize_ui.CLASSES:
-            bpy.utils.register_class(cls)
-        stylize_ui.attach_properties()
-    yield
-    if own:
-        stylize_ui.detach_properties()
-        for cls in reversed(stylize_ui.CLASSES):
-            bpy.utils.unregister_class(cls)
-    registration.unregister()
 
 
 @pytest.fixture

@@ -1,7 +1,6 @@
 """The stylize worker jobs: in-process with a real JobContext (inputs, errors, cancel) and through the
 real worker process."""
 
-import threading
 
 import numpy as np
 import pytest
@@ -10,6 +9,7 @@ import torch
 import neural_render.worker.stylize  # noqa: F401  (registers the jobs)
 from stylize_fixtures import brush_painting, display_to_linear, render_like_scene
 from neural_render.blender.worker_client import WorkerClient, WorkerConfig, WorkerError
+from job_runner import Recorder, run_job
 from neural_render.worker import jobs
 from neural_render.worker.imageio.files import read_image, write_image
 
@@ -18,22 +18,8 @@ FAST = {"preset": "fast", "steps": 8, "backbone": "vgg16"}
 CACHE = {}
 
 
-class Recorder:
-    def __init__(self, cancel_after=None):
-        self.messages = []
-        self.cancel = threading.Event()
-        self.cancel_after = cancel_after
-
-    def __call__(self, fraction, message):
-        self.messages.append((fraction, message))
-        if self.cancel_after is not None and len(self.messages) >= self.cancel_after:
-            self.cancel.set()
-
-
 def run(kind, params, inputs, recorder=None):
-    recorder = recorder or Recorder()
-    context = jobs.JobContext("test", torch.device("cpu"), recorder.cancel, recorder, cache=CACHE)
-    return jobs.find(kind)(context, params, inputs)
+    return run_job(kind, params, inputs, recorder, CACHE)
 
 
 @pytest.fixture(scope="module")
