@@ -83,6 +83,18 @@ def draw_options(layout, settings):
     advanced.row(align=True).prop(settings, "layer_weights", text="")
 
 
+def draw_common(layout, context):
+    """Job status, style images and options (both panels); returns the settings, None if missing."""
+    draw_job_status(layout, context)
+    settings = getattr(context.scene, "neural_render_stylize", None)
+    if settings is None:
+        layout.label(text="Stylize settings are not registered", icon="ERROR")
+        return None
+    draw_styles(layout, settings)
+    draw_options(layout, settings)
+    return settings
+
+
 class NEURALRENDER_PT_stylize_image(NeuralRenderPanelMixin, bpy.types.Panel):
     bl_idname = "NEURALRENDER_PT_stylize_image"
     bl_label = "Stylize"
@@ -92,13 +104,8 @@ class NEURALRENDER_PT_stylize_image(NeuralRenderPanelMixin, bpy.types.Panel):
 
     def draw(self, context):
         layout = self.layout
-        draw_job_status(layout, context)
-        settings = getattr(context.scene, "neural_render_stylize", None)
-        if settings is None:
-            layout.label(text="Stylize settings are not registered", icon="ERROR")
+        if draw_common(layout, context) is None:
             return
-        draw_styles(layout, settings)
-        draw_options(layout, settings)
         image = getattr(context.space_data, "image", None)
         if image is not None and image.type == "RENDER_RESULT":
             layout.operator("neural_render.stylize_render", icon="RENDER_RESULT")
@@ -116,13 +123,9 @@ class NEURALRENDER_PT_stylize_render(bpy.types.Panel):
 
     def draw(self, context):
         layout = self.layout
-        draw_job_status(layout, context)
-        settings = getattr(context.scene, "neural_render_stylize", None)
+        settings = draw_common(layout, context)
         if settings is None:
-            layout.label(text="Stylize settings are not registered", icon="ERROR")
             return
-        draw_styles(layout, settings)
-        draw_options(layout, settings)
         layout.operator("neural_render.stylize_render", icon="RENDER_RESULT")
         box = layout.box()
         box.label(text="Animation", icon="RENDER_ANIMATION")
