@@ -12,7 +12,7 @@ import tempfile
 
 import bpy
 
-from .. import compositor, datablocks, image_jobs, render_capture, render_hook
+from .. import compositor, datablocks, image_jobs, preferences, render_capture, render_hook
 from ..job_operator import UserFacingError, WorkerJobOperator
 from ..operators import find_image
 
@@ -76,12 +76,10 @@ class _StylizeOptions:
         params["exposure"] = float(context.scene.view_settings.exposure)
         if self.steps:
             params["steps"] = self.steps
-        from .. import preferences
         prefs = preferences.get(context)
-        params["allow_download"] = bool(getattr(prefs, "allow_downloads", False))
-        weights = getattr(prefs, "vgg19_weights_path", "")  # a preference the lead may add; optional
-        if weights:
-            params["weights_path"] = bpy.path.abspath(weights)
+        params["allow_download"] = bool(prefs.allow_downloads)
+        if prefs.vgg19_weights_path:
+            params["weights_path"] = bpy.path.abspath(prefs.vgg19_weights_path)
         return params
 
     def _style_inputs(self, context, params):
