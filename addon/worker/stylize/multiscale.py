@@ -2,8 +2,8 @@
 
 Why: the style's large structures (the brush strokes' layout, colour areas) settle in the cheap coarse
 passes, where one evaluation of the network costs 1/16 of the full size's; the full size only adds
-detail, so it needs few evaluations. A 1024x576 image costs ~14 s per network pass on a 2-core CPU,
-so the full-size pass is the budget, and it is kept short.
+detail, so it needs few evaluations. The presets spend their evaluations accordingly (figures in
+docs/BENCHMARKS.md).
 
 The output always has the input's size: never a silent downscale. Past ``max_pixels`` the objective
 tiles itself (objective.py) so memory stays bounded at any size.
