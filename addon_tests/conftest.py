@@ -41,3 +41,14 @@ def addon():
     registration.register()
     yield
     registration.unregister()
+
+
+@pytest.fixture(scope="module")
+def one_torch_thread():
+    """One intra-op thread for a test module: on a CPU shared with other processes torch's thread pool
+    oversubscribes and small convolutions get ~20x slower; restored afterwards."""
+    import torch
+    previous = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(previous)

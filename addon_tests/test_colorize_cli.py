@@ -13,14 +13,8 @@ from neural_render.worker.imageio.files import read_image, write_image
 
 
 @pytest.fixture(autouse=True, scope="module")
-def one_torch_thread():
-    """One intra-op thread for this module: on a CPU shared with other processes torch's thread pool
-    oversubscribes and small convolutions get ~20x slower; restored afterwards."""
-    import torch
-    previous = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(previous)
+def _one_torch_thread(one_torch_thread):
+    """This module's small convolutions run on one torch thread (see conftest)."""
 
 
 @pytest.fixture
