@@ -15,6 +15,7 @@ import bpy
 from .. import compositor, datablocks, image_jobs, preferences, render_capture, render_hook
 from ..job_operator import UserFacingError, WorkerJobOperator
 from ..operators import find_image
+from ...protocol.frame_paths import frame_path
 
 TEMPORARY_NODE = "NR Stylize passes"
 # The style layers, in the order of the panel's Style Layer Weights (the worker's losses.STYLE_LAYERS;
@@ -250,7 +251,7 @@ class NEURALRENDER_OT_stylize_animation(_StylizeOptions, WorkerJobOperator, bpy.
         return frames
 
     def apply_result(self, context, handle):
-        first = render_hook_path(self._pattern, self._first)
+        first = frame_path(self._pattern, self._first)
         name = datablocks.result_name("Stylized", "animation")
         image = bpy.data.images.get(name)
         if image is not None:
@@ -263,11 +264,6 @@ class NEURALRENDER_OT_stylize_animation(_StylizeOptions, WorkerJobOperator, bpy.
         node.frame_duration = self._count
         node.frame_start = self._first
         return f"Stylize: {self._count} frames -> {os.path.dirname(first)}"
-
-
-def render_hook_path(pattern, number):
-    hashes = pattern.count("#")
-    return pattern.replace("#" * hashes, f"{number:0{hashes}d}")
 
 
 CLASSES = (

@@ -32,10 +32,11 @@ import time
 
 import numpy as np
 
+from ...protocol.frame_paths import frame_path
 from ..job_params import choice, number
 from ..jobs import JobInputError, job
 from . import backbone, losses, masks, multiscale, optimize, pipeline, styles, temporal
-from .colour import VIEW_TRANSFORMS, numpy_to_tensor
+from .colour import VIEW_TRANSFORMS
 
 MAX_SIDE = 16384
 
@@ -320,18 +321,6 @@ def read_exr_part(path, layer):
         order = sorted(channels, key=lambda name: "RGBAXYZWV".find(name.rsplit(".", 1)[-1][:1]))
         return np.ascontiguousarray(np.stack([np.asarray(channels[name].pixels, np.float32) for name in order], -1))
     return None
-
-
-def frame_path(pattern, number):
-    """``####`` in ``pattern`` -> the zero-padded frame number (Blender's convention)."""
-    hashes = pattern.count("#")
-    if not hashes:
-        stem, extension = os.path.splitext(pattern)
-        return f"{stem}{number:04d}{extension}"
-    run = "#" * hashes
-    while run not in pattern:
-        run = run[:-1]
-    return pattern.replace(run, f"{number:0{len(run)}d}", 1)
 
 
 @job("stylize.sequence")
