@@ -52,3 +52,12 @@ def one_torch_thread():
     torch.set_num_threads(1)
     yield
     torch.set_num_threads(previous)
+
+
+@pytest.fixture
+def cli(monkeypatch):
+    """``neural-render``'s ``main(argv)``. engine.ConsoleProgress binds sys.stderr when its module is
+    imported; under pytest that is the first test's capture, closed by now: point it at this test's."""
+    from cli import engine, main
+    monkeypatch.setattr(engine.ConsoleProgress.__init__, "__defaults__", (sys.stderr,))
+    return main.main

@@ -1,11 +1,12 @@
 """Pictures for the stylize tests and benchmarks, made here (there is no internet): procedural
-paintings of brush strokes (the style images, from scripts/sample_styles.py), a render-like content
-picture, and the matcaps that ship with bpy. All display-referred (H, W, 3) float32 in [0, 1] unless said
-otherwise."""
+paintings of brush strokes (the style images, from scripts/sample_styles.py) and a render-like content
+picture. Display-referred (H, W, 3) float32 in [0, 1] unless said otherwise."""
 
 import numpy as np
 
-from sample_styles import brush_painting, pointillist  # noqa: F401  (re-exported for the tests)
+from sample_styles import brush_painting  # noqa: F401  (re-exported for the tests)
+# A style picture as the scene-linear pixels a file or datablock holds: the project's sRGB decode.
+from neural_render.worker.imageio.colour import srgb_to_linear as display_to_linear  # noqa: F401
 
 
 def render_like_scene(height, width, seed=0):
@@ -30,25 +31,3 @@ def render_like_scene(height, width, seed=0):
     box = (np.abs(ys - height * 0.62) < height * 0.14) & (np.abs(xs - width * 0.72) < width * 0.1)
     image[box] = (0.1, 0.5, 0.2)
     return image.astype(np.float32)
-
-
-def linear_to_display(linear):
-    linear = np.clip(linear, 0, 1)
-    return np.where(linear <= 0.0031308, linear * 12.92, 1.055 * np.power(linear, 1 / 2.4) - 0.055).astype(np.float32)
-
-
-def display_to_linear(display):
-    display = np.clip(display, 0, 1)
-    return np.where(display <= 0.04045, display / 12.92, ((display + 0.055) / 1.055) ** 2.4).astype(np.float32)
-
-
-def matcap_style(bpy_data_dir, name="check_normal+y.exr", size=None):
-    """A matcap from bpy's datafiles as a display-referred style image."""
-    import os
-
-    from neural_render.worker.imageio.files import read_image
-    image = read_image(os.path.join(bpy_data_dir, "studiolights", "matcap", name))[:, :, :3]
-    if size:
-        step = max(1, image.shape[0] // size)
-        image = image[::step, ::step]
-    return linear_to_display(image)

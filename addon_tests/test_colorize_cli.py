@@ -1,12 +1,10 @@
 """``neural-render colorize`` end to end on files, with the exit-code contract."""
 
 import os
-import sys
 
 import numpy as np
 import pytest
 
-from cli import main as cli_main
 from colorize_fixtures import coloured_two_region_reference, tiny_checkpoint, two_region_grey
 from neural_render.worker.colorize import lab
 from neural_render.worker.imageio.files import read_image, write_image
@@ -15,15 +13,6 @@ from neural_render.worker.imageio.files import read_image, write_image
 @pytest.fixture(autouse=True, scope="module")
 def _one_torch_thread(one_torch_thread):
     """This module's small convolutions run on one torch thread (see conftest)."""
-
-
-@pytest.fixture
-def cli(monkeypatch):
-    names = tuple(cli_main.SUBCOMMANDS) + (() if "colorize" in cli_main.SUBCOMMANDS else ("colorize",))
-    monkeypatch.setattr(cli_main, "SUBCOMMANDS", names)
-    from cli import engine
-    monkeypatch.setattr(engine.ConsoleProgress.__init__, "__defaults__", (sys.stderr,))
-    return cli_main.main
 
 
 @pytest.fixture(scope="module")

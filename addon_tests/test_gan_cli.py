@@ -1,28 +1,13 @@
 """``neural-render gan-train`` / ``gan-generate`` end to end on files, with the exit-code contract."""
 
 import os
-import sys
 
 import numpy as np
 import pytest
 
-from cli import main as cli_main
 from gan_fixtures import brick_texture, write_folder
 from neural_render.worker.gan import metrics
 from neural_render.worker.imageio.files import read_image, write_image
-
-
-@pytest.fixture
-def cli(monkeypatch):
-    """``main(argv)`` with the GAN subcommands listed (as the lead's SUBCOMMANDS will)."""
-    names = tuple(cli_main.SUBCOMMANDS) + tuple(name for name in ("gan-train", "gan-generate")
-                                                if name not in cli_main.SUBCOMMANDS)
-    monkeypatch.setattr(cli_main, "SUBCOMMANDS", names)
-    # engine.ConsoleProgress binds sys.stderr when the module is imported; under pytest that is the
-    # first test's capture, closed by now. Point it at this test's stderr.
-    from cli import engine
-    monkeypatch.setattr(engine.ConsoleProgress.__init__, "__defaults__", (sys.stderr,))
-    return cli_main.main
 
 
 @pytest.fixture

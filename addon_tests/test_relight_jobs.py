@@ -7,7 +7,6 @@ import sys
 import numpy as np
 import pytest
 
-from cli import main as cli_main
 from neural_render.blender.worker_client import WorkerClient, WorkerConfig, WorkerError
 from neural_render.protocol import messages
 from neural_render.worker.imageio.files import read_image, write_image
@@ -96,13 +95,6 @@ def test_bad_requests_are_bad_input(client, light_set_dir, params, words):
         client.run("relight.apply", params, {}, timeout=60)
     assert caught.value.code == messages.BAD_INPUT
     assert words in caught.value.message
-
-
-@pytest.fixture
-def cli(monkeypatch):
-    from cli import engine as cli_engine
-    monkeypatch.setattr(cli_engine.ConsoleProgress.__init__, "__defaults__", (sys.stderr,))
-    return cli_main.main
 
 
 def test_cli_relight_writes_the_relit_exr(cli, light_set_dir, tmp_path):

@@ -1,22 +1,10 @@
 """``neural-render stylize`` end to end on files, with the exit-code contract."""
 
-import sys
-
 import numpy as np
 import pytest
 
-from cli import main as cli_main
 from stylize_fixtures import brush_painting, display_to_linear, render_like_scene
 from neural_render.worker.imageio.files import read_image, write_image
-
-
-@pytest.fixture
-def cli(monkeypatch):
-    names = tuple(cli_main.SUBCOMMANDS) + (() if "stylize" in cli_main.SUBCOMMANDS else ("stylize",))
-    monkeypatch.setattr(cli_main, "SUBCOMMANDS", names)
-    from cli import engine
-    monkeypatch.setattr(engine.ConsoleProgress.__init__, "__defaults__", (sys.stderr,))
-    return cli_main.main
 
 
 @pytest.fixture

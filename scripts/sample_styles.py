@@ -35,9 +35,3 @@ def brush_painting(height, width, seed=0, palette=None, stroke_length=18.0, stro
         weight = weight[:, :, None] * 0.9
         image[y0:y1, x0:x1] = image[y0:y1, x0:x1] * (1 - weight) + colour * weight
     return np.clip(image, 0.0, 1.0)
-
-
-def pointillist(height, width, seed=1):
-    """Dense round dots in warm colours: a second, clearly different style."""
-    return brush_painting(height, width, seed=seed, stroke_length=4.0, stroke_width=3.0,
-                          palette=[(0.60, 0.15, 0.10), (0.95, 0.55, 0.15), (0.98, 0.90, 0.60), (0.35, 0.10, 0.25)])
