@@ -34,10 +34,14 @@ def test_discriminator_learns_to_tell_real_from_fake():
 
 def test_k_discriminator_steps_per_generator_step():
     model = tiny_exemplar_model(d_steps=3)
-    calls = []
+    calls, batches = [], []
+    draw = model.trainer.fake_batch
+    model.trainer.fake_batch = lambda generator, count: batches.append(torch.is_grad_enabled()) or draw(generator, count)
     model.trainer.step(between=lambda: calls.append(model.trainer.discriminator_steps))
     assert calls == [1, 2, 3, 3], "three D updates, then the G update"
     assert model.steps == 1
+    # The generator's batch (with gradients) is also the first D update's: 1 + 2 fresh, not 1 + 3.
+    assert batches == [True, False, False]
 
 
 def test_ema_generator_lags_the_live_generator():
