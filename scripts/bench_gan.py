@@ -92,6 +92,34 @@ def contact_sheet(path, exemplar, samples, tile, gap=8):
     write_image(path, srgb_to_linear(np.concatenate(pieces[:-1], axis=1)))
 
 
+def keep_extra_averages(model, decays):
+    """{decay: ExponentialMovingAverage} of the generator, updated after every training step beside
+    the model's own: several averaging horizons compared on one training run."""
+    from neural_render.worker.gan.ema import ExponentialMovingAverage
+    averages = {float(decay): ExponentialMovingAverage(model.generator, float(decay))
+                for decay in decays.split(",") if decay}
+    train_step = model.trainer.step
+
+    def step(between=None):
+        stats = train_step(between)
+        for average in averages.values():
+            average.update(model.generator, model.trainer.steps)
+        return stats
+    if averages:
+        model.trainer.step = step
+    return averages
+
+
+def ready_to_sample(model, averages):
+    """The averaged generators with batch-norm statistics measured on their own weights."""
+    from neural_render.worker.gan.ema import recalibrate_batch_norm
+    from neural_render.worker.gan.noise import seeded_generator
+    for average in averages.values():
+        rng = seeded_generator(0)
+        recalibrate_batch_norm(average.model, lambda generator: model.fake_batch(generator, model.settings.batch_size, rng))
+    return {decay: average.model for decay, average in averages.items()}
+
+
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--minutes", type=float, default=10.0)
@@ -105,6 +133,10 @@ def main(argv=None):
     parser.add_argument("--threads", type=int, help="torch threads (default: torch's choice)")
     parser.add_argument("--train-set", action="append", default=[], metavar="NAME=VALUE",
                         help="override a training setting, e.g. --train-set style_weight=0 (repeatable)")
+    parser.add_argument("--crop-size", type=int, help="training crop size (default: the model's)")
+    parser.add_argument("--compare-ema", default="", metavar="DECAYS",
+                        help="also keep generator averages with these decays (comma-separated) during "
+                             "training and report their Gram distance: a side-by-side comparison on one run")
     args = parser.parse_args(argv)
     os.makedirs(args.out, exist_ok=True)
 
@@ -123,6 +155,7 @@ def main(argv=None):
     exemplar_srgb = to_display(exemplar)
     model_path = args.model or os.path.join(args.out, "exemplar.nrgan")
 
+    extra_averages = {}
     if args.model:
         model = ExemplarGan.load(model_path)
         summary = {"steps": model.steps, "seconds": model.seconds_trained}
@@ -132,11 +165,14 @@ def main(argv=None):
         from dataclasses import replace
         train_overrides = {name: ast.literal_eval(value)
                            for name, value in (item.split("=", 1) for item in args.train_set)}
+        data = {"crop_size": args.crop_size} if args.crop_size else None
         model = ExemplarGan(PsganConfig(**overrides), replace(ExemplarGan.default_settings(), **train_overrides),
-                            seed=0)
+                            data, seed=0)
         model.attach_exemplar(exemplar)
+        extra_averages = keep_extra_averages(model, args.compare_ema)
         print(f"training {args.minutes:g} min on {torch.get_num_threads()} threads ...", flush=True)
         summary = training_loop.train(model, seconds=args.minutes * 60, checkpoint_path=model_path)
+        extra_averages = ready_to_sample(model, extra_averages)
     sampler = model.sampler
 
     def sample(seed, size=SAMPLE_SIZE, tileable=False):
@@ -159,6 +195,10 @@ def main(argv=None):
                  ("Gram distance, GAN samples", f"{generated:.4g}  ({generated / floor:.2f} x floor)"),
                  ("Gram distance, colour-matched noise", f"{noise:.4g}  ({noise / floor:.1f} x floor)"),
                  ("Gram distance, random 32 px tiling", f"{tiling:.4g}  ({tiling / floor:.2f} x floor)")]
+        for decay, average in extra_averages.items():
+            distance = meter.mean_distance([to_display(generate.generate(average, model.scale, SAMPLE_SIZE,
+                                            SAMPLE_SIZE, seed=seed, tileable=False)) for seed in range(SAMPLES)])
+            rows.append((f"  generator average with decay {decay}", f"{distance:.4g}  ({distance / floor:.2f} x floor)"))
     rows += [("diversity: mean |difference| between seeds", f"{metrics.mean_pairwise_difference(samples):.4f}"),
              ("  same for real crops", f"{metrics.mean_pairwise_difference(crops):.4f}")]
 
