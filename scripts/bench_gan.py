@@ -92,32 +92,51 @@ def contact_sheet(path, exemplar, samples, tile, gap=8):
     write_image(path, srgb_to_linear(np.concatenate(pieces[:-1], axis=1)))
 
 
+def after_each_step(model, hook):
+    """Call ``hook()`` after every training step (bench instrumentation; training is unchanged)."""
+    train_step = model.trainer.step
+
+    def step(between=None):
+        stats = train_step(between)
+        hook()
+        return stats
+    model.trainer.step = step
+
+
 def keep_extra_averages(model, decays):
     """{decay: ExponentialMovingAverage} of the generator, updated after every training step beside
     the model's own: several averaging horizons compared on one training run."""
     from neural_render.worker.gan.ema import ExponentialMovingAverage
     averages = {float(decay): ExponentialMovingAverage(model.generator, float(decay))
                 for decay in decays.split(",") if decay}
-    train_step = model.trainer.step
-
-    def step(between=None):
-        stats = train_step(between)
-        for average in averages.values():
-            average.update(model.generator, model.trainer.steps)
-        return stats
     if averages:
-        model.trainer.step = step
+        after_each_step(model, lambda: [average.update(model.generator, model.trainer.steps)
+                                        for average in averages.values()])
     return averages
 
 
-def ready_to_sample(model, averages):
-    """The averaged generators with batch-norm statistics measured on their own weights."""
+def keep_snapshots(model, seconds):
+    """[(step, seconds, EMA generator weights)] every ``seconds`` of training: the trajectory of the
+    generator users would get had training stopped there."""
+    import copy
+    snapshots, started = [], time.monotonic()
+
+    def snapshot():
+        elapsed = time.monotonic() - started
+        if elapsed >= seconds * (len(snapshots) + 1):
+            snapshots.append((model.trainer.steps, elapsed, copy.deepcopy(model.trainer.ema.model.state_dict())))
+    if seconds:
+        after_each_step(model, snapshot)
+    return snapshots
+
+
+def calibrated(model, generator):
+    """``generator`` with batch-norm statistics measured on its own weights."""
     from neural_render.worker.gan.ema import recalibrate_batch_norm
     from neural_render.worker.gan.noise import seeded_generator
-    for average in averages.values():
-        rng = seeded_generator(0)
-        recalibrate_batch_norm(average.model, lambda generator: model.fake_batch(generator, model.settings.batch_size, rng))
-    return {decay: average.model for decay, average in averages.items()}
+    rng = seeded_generator(0)
+    recalibrate_batch_norm(generator, lambda network: model.fake_batch(network, model.settings.batch_size, rng))
+    return generator
 
 
 def main(argv=None):
@@ -133,6 +152,8 @@ def main(argv=None):
     parser.add_argument("--threads", type=int, help="torch threads (default: torch's choice)")
     parser.add_argument("--train-set", action="append", default=[], metavar="NAME=VALUE",
                         help="override a training setting, e.g. --train-set style_weight=0 (repeatable)")
+    parser.add_argument("--snapshot-every", type=float, default=0, metavar="SECONDS",
+                        help="also score the generator average as it was every SECONDS of training")
     parser.add_argument("--crop-size", type=int, help="training crop size (default: the model's)")
     parser.add_argument("--compare-ema", default="", metavar="DECAYS",
                         help="also keep generator averages with these decays (comma-separated) during "
@@ -155,7 +176,7 @@ def main(argv=None):
     exemplar_srgb = to_display(exemplar)
     model_path = args.model or os.path.join(args.out, "exemplar.nrgan")
 
-    extra_averages = {}
+    extra_averages, snapshots = {}, []
     if args.model:
         model = ExemplarGan.load(model_path)
         summary = {"steps": model.steps, "seconds": model.seconds_trained}
@@ -170,9 +191,10 @@ def main(argv=None):
                             data, seed=0)
         model.attach_exemplar(exemplar)
         extra_averages = keep_extra_averages(model, args.compare_ema)
+        snapshots = keep_snapshots(model, args.snapshot_every)
         print(f"training {args.minutes:g} min on {torch.get_num_threads()} threads ...", flush=True)
         summary = training_loop.train(model, seconds=args.minutes * 60, checkpoint_path=model_path)
-        extra_averages = ready_to_sample(model, extra_averages)
+        extra_averages = {decay: calibrated(model, average.model) for decay, average in extra_averages.items()}
     sampler = model.sampler
 
     def sample(seed, size=SAMPLE_SIZE, tileable=False):
@@ -199,6 +221,15 @@ def main(argv=None):
             distance = meter.mean_distance([to_display(generate.generate(average, model.scale, SAMPLE_SIZE,
                                             SAMPLE_SIZE, seed=seed, tileable=False)) for seed in range(SAMPLES)])
             rows.append((f"  generator average with decay {decay}", f"{distance:.4g}  ({distance / floor:.2f} x floor)"))
+        if snapshots:
+            import copy
+            network = copy.deepcopy(sampler)
+            for step, seconds, weights in snapshots:
+                network.load_state_dict(weights)
+                calibrated(model, network)
+                distance = meter.mean_distance([to_display(generate.generate(network, model.scale, SAMPLE_SIZE,
+                                                SAMPLE_SIZE, seed=seed, tileable=False)) for seed in range(SAMPLES)])
+                rows.append((f"  at step {step} ({seconds:.0f} s)", f"{distance:.4g}  ({distance / floor:.2f} x floor)"))
     rows += [("diversity: mean |difference| between seeds", f"{metrics.mean_pairwise_difference(samples):.4f}"),
              ("  same for real crops", f"{metrics.mean_pairwise_difference(crops):.4f}")]
 
