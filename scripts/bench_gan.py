@@ -107,8 +107,10 @@ def keep_extra_averages(model, decays):
     """{decay: ExponentialMovingAverage} of the generator, updated after every training step beside
     the model's own: several averaging horizons compared on one training run."""
     from neural_render.worker.gan.ema import ExponentialMovingAverage
-    averages = {float(decay): ExponentialMovingAverage(model.generator, float(decay))
-                for decay in decays.split(",") if decay}
+    averages = {}
+    for item in filter(None, decays.split(",")):
+        decay, _, warmup = item.partition("/")
+        averages[item] = ExponentialMovingAverage(model.generator, float(decay), float(warmup or 10))
     if averages:
         after_each_step(model, lambda: [average.update(model.generator, model.trainer.steps)
                                         for average in averages.values()])
@@ -156,8 +158,9 @@ def main(argv=None):
                         help="also score the generator average as it was every SECONDS of training")
     parser.add_argument("--crop-size", type=int, help="training crop size (default: the model's)")
     parser.add_argument("--compare-ema", default="", metavar="DECAYS",
-                        help="also keep generator averages with these decays (comma-separated) during "
-                             "training and report their Gram distance: a side-by-side comparison on one run")
+                        help="also keep generator averages with these decays (comma-separated; DECAY/WARMUP "
+                             "sets the warm-up ramp too) during training and report their Gram distance: a "
+                             "side-by-side comparison on one run")
     args = parser.parse_args(argv)
     os.makedirs(args.out, exist_ok=True)
 

@@ -11,15 +11,17 @@ import torch
 
 
 class ExponentialMovingAverage:
-    def __init__(self, model, decay=0.999):
+    def __init__(self, model, decay=0.999, warmup=10):
         self.decay = decay
+        self.warmup = warmup
         self.model = copy.deepcopy(model).eval().requires_grad_(False)
 
     @torch.no_grad()
     def update(self, model, step):
         # Early on the average would be dominated by the random initial weights: ramp the decay
-        # up so the average follows the live weights closely during the first steps.
-        decay = min(self.decay, (1 + step) / (10 + step))
+        # up so the average follows the live weights closely during the first steps. The ramp
+        # averages over about the last step / (warmup - 1) steps.
+        decay = min(self.decay, (1 + step) / (self.warmup + step))
         for average, live in zip(self.model.parameters(), model.parameters()):
             average.lerp_(live.detach(), 1.0 - decay)
         for average, live in zip(self.model.buffers(), model.buffers()):
