@@ -86,15 +86,12 @@ class AlternatingTrainer:
         penalty = gradient.pow(2).sum(dim=(1, 2, 3)).mean()
         return penalty * (0.5 * self.settings.r1_gamma * self.settings.r1_every)
 
-    def generator_step(self, fake=None):
-        """One update of G through D's verdict on ``fake`` (generated with gradients), else on a
-        fresh batch."""
+    def generator_step(self, fake):
+        """One update of G through D's verdict on ``fake`` (generated with gradients)."""
         # The discriminator's weights are fixed here: skipping their gradients saves a third of
         # the backward pass through it.
         self.discriminator.requires_grad_(False)
         try:
-            if fake is None:
-                fake = self.fake_batch(self.generator, self.settings.batch_size)
             loss = generator_loss(self.discriminator(fake))
             self.generator_optimizer.zero_grad(set_to_none=True)
             loss.backward()

@@ -59,10 +59,16 @@ class GanModel:
         statistics measured on those weights (refreshed when training moved them)."""
         average = self.trainer.ema.model
         if self._calibrated_at != self.trainer.steps:
-            rng = seeded_generator(CALIBRATION_SEED)
-            recalibrate_batch_norm(average, lambda model: self.fake_batch(model, self.settings.batch_size, rng))
+            self.calibrate(average)
             self._calibrated_at = self.trainer.steps
         return average
+
+    def calibrate(self, generator, seed=CALIBRATION_SEED):
+        """Measure ``generator``'s batch-norm statistics on its own weights, from batches drawn with
+        ``seed`` (any generator of this model: the EMA, or a snapshot of it)."""
+        rng = seeded_generator(seed)
+        recalibrate_batch_norm(generator, lambda model: self.fake_batch(model, self.settings.batch_size, rng))
+        return generator
 
     @property
     def steps(self):
