@@ -132,6 +132,25 @@ def keep_snapshots(model, seconds):
     return snapshots
 
 
+def diagnosis(meter, model, sampler, samples_of, crops, exemplar_srgb, floor):
+    """Rows: where the Gram distance lives (per layer; real crops blurred by a fraction of a pixel show
+    how much of it is edge sharpness and grain), and how much re-measuring the sampler's batch-norm
+    statistics with other seeds moves the figure."""
+    from scipy.ndimage import gaussian_filter
+    sets = [("GAN samples", samples_of(sampler)), ("real crops (floor)", crops)]
+    sets += [(f"real crops blurred, sigma {sigma} px", [gaussian_filter(crop, (sigma, sigma, 0)) for crop in crops])
+             for sigma in (0.5, 1.0)]
+    sets.append(("random 32 px tiling", tiling_baseline(exemplar_srgb, SAMPLES, SAMPLE_SIZE)))
+    rows = [("per layer " + " / ".join(GRAM_LAYERS), "")]
+    for name, images in sets:
+        layers = meter.layer_distances(images)
+        rows.append((f"  {name}", " / ".join(f"{value:.3g}" for value in layers) + f"  ({layers.sum() / floor:.2f} x floor)"))
+    network = copy.deepcopy(sampler)
+    figures = [meter.mean_distance(samples_of(model.calibrate(network, seed=seed))) / floor for seed in range(4)]
+    rows.append(("sampler with batch-norm calibration seeds 0-3", " / ".join(f"{value:.2f}" for value in figures) + " x floor"))
+    return rows
+
+
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--minutes", type=float, default=10.0)
@@ -147,6 +166,9 @@ def main(argv=None):
                         help="override a training setting, e.g. --train-set style_weight=0 (repeatable)")
     parser.add_argument("--snapshot-every", type=float, default=0, metavar="SECONDS",
                         help="also score the generator average as it was every SECONDS of training")
+    parser.add_argument("--diagnose", action="store_true",
+                        help="also print the Gram distance per VGG layer (samples, real crops, blurred real "
+                             "crops, random tiling) and the sampler's figure under four batch-norm calibrations")
     parser.add_argument("--crop-size", type=int, help="training crop size (default: the model's)")
     parser.add_argument("--compare-ema", default="", metavar="DECAYS",
                         help="also keep generator averages with these decays (comma-separated; DECAY/WARMUP "
@@ -224,6 +246,8 @@ def main(argv=None):
                 network.load_state_dict(weights)
                 distance = meter.mean_distance(samples_of(model.calibrate(network, seed=0)))
                 rows.append((f"  at step {step} ({seconds:.0f} s)", f"{distance:.4g}  ({distance / floor:.2f} x floor)"))
+    if args.diagnose and features is not None:
+        rows += diagnosis(meter, model, sampler, samples_of, crops, exemplar_srgb, floor)
     rows += [("diversity: mean |difference| between seeds", f"{metrics.mean_pairwise_difference(samples):.4f}"),
              ("  same for real crops", f"{metrics.mean_pairwise_difference(crops):.4f}")]
 

@@ -52,6 +52,11 @@ class GramMeter:
     def distance(self, image):
         return gram_distance(self.grams(image), self.reference)
 
+    def layer_distances(self, images):
+        """The mean distance of ``images`` split by layer: which feature scale a difference lives at."""
+        per_image = [[gram_distance([a], [b]) for a, b in zip(self.grams(image), self.reference)] for image in images]
+        return np.mean(per_image, axis=0)
+
     def mean_distance(self, images):
         return float(np.mean([self.distance(image) for image in images]))
 
