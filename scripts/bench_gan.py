@@ -170,6 +170,9 @@ def main(argv=None):
                         help="also print the Gram distance per VGG layer (samples, real crops, blurred real "
                              "crops, random tiling) and the sampler's figure under four batch-norm calibrations")
     parser.add_argument("--crop-size", type=int, help="training crop size (default: the model's)")
+    parser.add_argument("--seed", type=int, default=0,
+                        help="training seed (initial weights and batches); a two-thread run is nearly "
+                             "deterministic for one seed, so the spread of a setting needs several")
     parser.add_argument("--compare-ema", default="", metavar="DECAYS",
                         help="also keep generator averages with these decays (comma-separated; DECAY/WARMUP "
                              "sets the warm-up ramp too) during training and report their Gram distance: a "
@@ -204,7 +207,7 @@ def main(argv=None):
                            for name, value in (item.split("=", 1) for item in args.train_set)}
         data = {"crop_size": args.crop_size} if args.crop_size else None
         model = ExemplarGan(PsganConfig(**overrides), replace(ExemplarGan.default_settings(), **train_overrides),
-                            data, seed=0)
+                            data, seed=args.seed)
         model.attach_exemplar(exemplar)
         extra_averages = keep_extra_averages(model, args.compare_ema)
         snapshots = keep_snapshots(model, args.snapshot_every)
