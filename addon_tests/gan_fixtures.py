@@ -9,7 +9,7 @@ from neural_render.worker.gan.folder_gan import FolderGan
 from neural_render.worker.gan.psgan import PsganConfig
 
 TINY_PSGAN = PsganConfig(local_channels=4, global_channels=4, periodic_channels=2,
-                         generator_channels=(16, 8), discriminator_channels=(8, 16))
+                         generator_channels=(16, 8), full_resolution_channels=4, discriminator_channels=(8, 16))
 TINY_DCGAN = DcganConfig(latent_channels=16, image_size=32, generator_width=8, discriminator_width=8)
 
 

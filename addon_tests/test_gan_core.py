@@ -3,6 +3,7 @@
 import os
 import subprocess
 import sys
+from dataclasses import replace
 
 import numpy as np
 import pytest
@@ -96,11 +97,12 @@ def test_tileable_size_must_be_a_multiple_of_the_upsampling(trained):
         generate.check_size(0, 10, 4, False)
 
 
-def test_tileable_generator_is_exactly_periodic():
+@pytest.mark.parametrize("full_resolution_channels", [0, 4])
+def test_tileable_generator_is_exactly_periodic(full_resolution_channels):
     """Rolling the local noise by whole cells (and shifting the phases to match) must roll the
     output by exactly that many pixels: every layer wraps and the periodic channels fit the torus."""
     torch.manual_seed(0)
-    generator = PsganGenerator(TINY_PSGAN).eval()
+    generator = PsganGenerator(replace(TINY_PSGAN, full_resolution_channels=full_resolution_channels)).eval()
     field = sample_noise(TINY_PSGAN, 1, 6, 5, seeded_generator(3))
     with torch.no_grad():
         k = quantise_wave_numbers(generator.waves(field.global_), 6, 5)
@@ -120,12 +122,14 @@ def test_tileable_output_has_no_seam_and_plain_output_has_one(trained):
     assert metrics.seam_ratio(plain) > metrics.seam_ratio(tile)
 
 
-def test_margin_makes_crops_independent_of_the_padding():
+@pytest.mark.parametrize("full_resolution_channels", [0, 8])
+def test_margin_makes_crops_independent_of_the_padding(full_resolution_channels):
     """Kept pixels of a non-tileable texture must not see the field's edge: the padding (zeros or
     wrap-around) may change only the margin that is cut away."""
     torch.manual_seed(1)
     config = PsganConfig(local_channels=4, global_channels=4, periodic_channels=2,
-                         generator_channels=(16, 8, 8), input_convs=2, discriminator_channels=(8,))
+                         generator_channels=(16, 8, 8), input_convs=2, discriminator_channels=(8,),
+                         full_resolution_channels=full_resolution_channels)
     generator = PsganGenerator(config).eval()
     field = sample_noise(config, 1, 10, 10, seeded_generator(0))
     with torch.no_grad():
@@ -247,6 +251,19 @@ def test_checkpoint_with_wrong_shapes_is_refused(trained, tmp_path):
     checkpoint.save(path, payload)
     with pytest.raises(CheckpointError, match="inconsistent"):
         ExemplarGan.load(path)
+
+
+def test_model_files_from_before_the_full_resolution_convolution_still_load(tmp_path):
+    """Files written before ``full_resolution_channels`` existed lack the key and had no such layer."""
+    model = ExemplarGan(replace(TINY_PSGAN, full_resolution_channels=0), data={"crop_size": 16})
+    payload = model.payload()
+    del payload["model_config"]["full_resolution_channels"]
+    checkpoint.save(tmp_path / "old.nrgan", payload)
+    loaded = ExemplarGan.load(tmp_path / "old.nrgan")
+    assert loaded.model_config.full_resolution_channels == 0
+    field = sample_noise(loaded.model_config, 1, 4, 4, seeded_generator(0))
+    with torch.no_grad():
+        assert torch.equal(loaded.generator(field), model.generator(field))
 
 
 def test_disk_full_while_saving_keeps_the_previous_checkpoint(trained, tmp_path):

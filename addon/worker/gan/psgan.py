@@ -2,13 +2,14 @@
 
 Generator (Jetchev et al. 2016, Bergmann et al. 2017): fully convolutional, so the output size is
 chosen by the size of the noise field it is fed. Input channels are local noise, the global code
-broadcast over space, and periodic channels ``sin(k . x + phase)`` whose wave numbers ``k`` come
-from the global code through a small MLP.
+broadcast over space, and (for regular patterns) periodic channels ``sin(k . x + phase)`` whose
+wave numbers ``k`` come from the global code through a small MLP.
 
 Each stage doubles the resolution by nearest-neighbour upsampling followed by a 3x3 convolution,
 batch norm and a leaky ReLU: 4x4 stride-2 transposed convolutions were cheaper but drew a
 checkerboard the discriminator latched onto, and pixel normalisation instead of batch norm
-collapsed to flat colours in our runs (see docs/BENCHMARKS.md).
+collapsed to flat colours in our runs (see docs/BENCHMARKS.md). One more convolution at full
+resolution, with its own nonlinearity, comes before the RGB one.
 
 Padding: for a periodic field (tileable output) every convolution wraps around the borders, so the
 output tiles exactly. Otherwise convolutions zero-pad, which is cheaper; callers then cut a margin
@@ -33,14 +34,19 @@ class PsganConfig(SettingsRecord):
     record_name = "PSGAN settings"
 
     # Defaults chosen by 10-minute CPU runs on a stone texture (docs/BENCHMARKS.md): one noise cell
-    # per 8 px trained far better than per 16 px; a small global code and two periodic channels
-    # kept the generator from tiling a lattice of blobs over a texture that has no period.
+    # per 8 px trained far better than per 16 px. Periodic channels are off unless asked for (a
+    # regular pattern): on an irregular texture a training run could lock onto the sinusoids and
+    # draw a honeycomb lattice of stones (seed 1: 14x the real-crop Gram floor).
     local_channels: int = 16
     global_channels: int = 4
-    periodic_channels: int = 2
+    periodic_channels: int = 0
     # Generator width per stage, from the noise resolution upwards; one 2x upsampling per entry.
     generator_channels: tuple = (128, 64, 32)
     input_convs: int = 1            # 3x3 convolutions at the noise resolution, before upsampling
+    # Width of one 3x3 convolution (batch norm, leaky ReLU) at full resolution before the RGB one;
+    # 0: RGB straight from the last upsampling, which is a linear function of the half-resolution
+    # features, too smooth for one-pixel mortar lines. Better in every paired run, ~15 % slower a step.
+    full_resolution_channels: int = 16
     wave_hidden: int = 32
     discriminator_channels: tuple = (32, 64, 128, 256)
     spectral_norm: bool = True
@@ -53,8 +59,13 @@ class PsganConfig(SettingsRecord):
     def margin_cells(self):
         """Cells around a field whose output is cut away so no kept pixel sees the padding: each
         convolution at the noise resolution reaches one cell; those after the k-th upsampling
-        reach 2**-k cells, together less than one more."""
+        reach 2**-k cells, together (with the full-resolution one) at most one more."""
         return self.input_convs + 1
+
+    @classmethod
+    def from_dict(cls, values):
+        # Model files written before the full-resolution convolution existed had none.
+        return super().from_dict({"full_resolution_channels": 0, **values})
 
 
 def wrap_pad(x, cells=1):
@@ -125,9 +136,13 @@ class PsganGenerator(nn.Module):
         self.waves = WaveNumbers(config.global_channels, config.periodic_channels, config.wave_hidden)
         stages = [Stage(in_channels if index == 0 else widths[0], widths[0], upsample=False)
                   for index in range(config.input_convs)]
+        refine = config.full_resolution_channels
+        outputs = widths[1:] + [refine or 3]
         for index, width in enumerate(widths):
-            last = index == len(widths) - 1
-            stages.append(Stage(width, 3 if last else widths[index + 1], upsample=True, last=last))
+            last = index == len(widths) - 1 and not refine
+            stages.append(Stage(width, outputs[index], upsample=True, last=last))
+        if refine:
+            stages.append(Stage(refine, 3, upsample=False, last=True))
         self.stages = nn.ModuleList(stages)
 
     def periodic_channels(self, field, periodic):
