@@ -41,6 +41,14 @@ def test_make_material_wires_image_to_base_color_with_mapping(scene_with_exempla
     assert len(bpy.data.materials) == count
 
 
+def test_periodic_pattern_gives_the_generator_sinusoid_inputs(scene_with_exemplar, tmp_path):
+    _, exemplar = scene_with_exemplar
+    path = str(tmp_path / "tiles.nrgan")
+    assert bpy.ops.neural_render.gan_train("EXEC_DEFAULT", image_name=exemplar.name, model_path=path, minutes=0,
+                                           steps=1, crop_size=32, batch_size=2, periodic_pattern=True) == {"FINISHED"}
+    assert checkpoint.load(path)["model_config"]["periodic_channels"] == 2
+
+
 def test_make_material_without_image_fails_cleanly(scene_with_exemplar):
     with pytest.raises(RuntimeError, match="No image datablock named"):
         bpy.ops.neural_render.gan_make_material("EXEC_DEFAULT", image_name="missing")
@@ -53,6 +61,7 @@ def test_train_then_generate_through_the_worker(scene_with_exemplar, tmp_path):
     assert bpy.ops.neural_render.gan_train("EXEC_DEFAULT", image_name=exemplar.name, model_path=path,
                                            minutes=0, steps=2, crop_size=32, batch_size=2) == {"FINISHED"}
     assert checkpoint.load(path)["model_type"] == "psgan"
+    assert checkpoint.load(path)["model_config"]["periodic_channels"] == 0, "Periodic Pattern is off by default"
     assert scene.neural_render_gan.model_path == path
     preview = bpy.data.images[datablocks.result_name("GAN preview", exemplar.name)]
     assert tuple(preview.size) == (256, 256)

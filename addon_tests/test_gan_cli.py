@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 
 from gan_fixtures import brick_texture, write_folder
-from neural_render.worker.gan import metrics
+from neural_render.worker.gan import checkpoint, metrics
 from neural_render.worker.imageio.files import read_image, write_image
 
 
@@ -20,8 +20,8 @@ def exemplar_png(tmp_path):
 def test_train_then_generate_tileable_exr(cli, exemplar_png, tmp_path, capsys):
     model = tmp_path / "bricks.nrgan"
     assert cli(["gan-train", "--exemplar", str(exemplar_png), "--out", str(model), "--steps", "2",
-                "--crop-size", "32", "--batch-size", "2"]) == 0
-    assert model.is_file()
+                "--crop-size", "32", "--batch-size", "2", "--periodic-channels", "2"]) == 0
+    assert checkpoint.load(model)["model_config"]["periodic_channels"] == 2
     out = tmp_path / "tex.exr"
     assert cli(["gan-generate", "--model", str(model), "--size", "96", "64", "--seed", "3", "--tileable",
                 "--out", str(out)]) == 0
@@ -55,6 +55,8 @@ def test_resume_and_folder_training(cli, exemplar_png, tmp_path):
 @pytest.mark.parametrize("make_args, message", [
     (lambda tmp, ex: ["gan-train", "--exemplar", str(ex), "--out", str(tmp / "m.nrgan"), "--steps", "1",
                       "--crop-size", "128"], "training crops are 128 px"),
+    (lambda tmp, ex: ["gan-train", "--exemplar", str(ex), "--out", str(tmp / "m.nrgan"), "--steps", "1",
+                      "--periodic-channels", "-1"], "periodic_channels must be from 0 to 8"),
     (lambda tmp, ex: ["gan-train", "--folder", str(tmp / "nope"), "--out", str(tmp / "m.nrgan")], "no folder"),
     (lambda tmp, ex: ["gan-train", "--exemplar", str(tmp / "missing.png"), "--out", str(tmp / "m.nrgan")],
      "no such file"),

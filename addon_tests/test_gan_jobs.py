@@ -39,6 +39,25 @@ def test_train_writes_a_model_and_returns_a_preview(exemplar_model):
     assert np.isfinite(outputs["preview"]).all()
 
 
+@pytest.mark.parametrize("periodic_channels", [0, 3])
+def test_periodic_channels_are_a_training_choice(tmp_path, periodic_channels):
+    path = tmp_path / "m.nrgan"
+    run("gan.train", dict(FAST, model_path=str(path), steps=1, periodic_channels=periodic_channels),
+        {"exemplar": brick_texture(64, 64)})
+    payload = checkpoint.load(path)
+    assert payload["model_config"]["periodic_channels"] == periodic_channels
+    first_layer = payload["generator"]["stages.0.conv.weight"]
+    config = payload["model_config"]
+    assert first_layer.shape[1] == config["local_channels"] + config["global_channels"] + periodic_channels
+
+
+def test_periodic_channels_out_of_range_are_refused(tmp_path):
+    with pytest.raises(jobs.JobInputError, match="periodic_channels must be from 0 to 8"):
+        run("gan.train", dict(FAST, model_path=str(tmp_path / "m.nrgan"), periodic_channels=9),
+            {"exemplar": brick_texture(64, 64)})
+    assert not (tmp_path / "m.nrgan").exists()
+
+
 def test_train_reports_progress_with_eta(tmp_path):
     recorder = Recorder()
     run("gan.train", dict(FAST, model_path=str(tmp_path / "m.nrgan"), steps=8),

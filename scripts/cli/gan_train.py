@@ -23,6 +23,9 @@ def add_parser(subparsers):
     parser.add_argument("--resume", action="store_true", help="continue training the model in --out")
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--crop-size", type=int, help="exemplar training crop in px (a multiple of 8; default 64)")
+    parser.add_argument("--periodic-channels", type=int, metavar="N",
+                        help="exemplar models: sinusoid noise channels for regular patterns (bricks, tiles, "
+                             "weaves); 0 for irregular textures (default: the model's)")
     parser.add_argument("--batch-size", type=int, help="crops or images per step (default: the model's)")
     parser.add_argument("--d-steps", type=int, help="discriminator steps per generator step (default 1)")
     parser.add_argument("--image-size", type=int, default=64, choices=(32, 64, 128),
@@ -40,7 +43,7 @@ def run(args):
 
     params = {"model_path": os.path.abspath(args.out), "resume": args.resume, "seed": args.seed,
               "image_size": args.image_size}
-    for name in ("minutes", "steps", "crop_size", "batch_size", "d_steps"):
+    for name in ("minutes", "steps", "crop_size", "periodic_channels", "batch_size", "d_steps"):
         if getattr(args, name) is not None:
             params[name] = getattr(args, name)
     if args.preview:

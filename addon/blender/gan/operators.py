@@ -12,6 +12,9 @@ from ..operators import find_image
 from ...protocol import messages
 from . import materials
 from .model_files import resolve_model_path
+from .settings import PERIODIC_PATTERN_HELP
+
+PERIODIC_CHANNELS = 2  # "Periodic Pattern": one sinusoid per direction of a brick or tile lattice
 
 
 def _scene_settings(context):
@@ -33,6 +36,7 @@ class NEURALRENDER_OT_gan_train(WorkerJobOperator, bpy.types.Operator):
     resume: bpy.props.BoolProperty(name="Resume", default=False)
     crop_size: bpy.props.IntProperty(name="Crop Size", default=0, min=0, max=1024,
                                      description="Training crop in px, a multiple of 8 (0: the model's default)")
+    periodic_pattern: bpy.props.BoolProperty(name="Periodic Pattern", default=False, description=PERIODIC_PATTERN_HELP)
     batch_size: bpy.props.IntProperty(name="Batch Size", default=0, min=0, max=64,
                                       description="Crops per step (0: the model's default)")
     preview_every: bpy.props.FloatProperty(name="Preview Every", default=15.0, min=1.0, subtype="TIME_ABSOLUTE",
@@ -47,7 +51,8 @@ class NEURALRENDER_OT_gan_train(WorkerJobOperator, bpy.types.Operator):
         self._preview_path = os.path.join(folder, "preview.exr")
         self._preview_stamp = None
         params = {"model_path": self._model_path, "resume": self.resume,
-                  "preview_path": self._preview_path, "preview_every": self.preview_every}
+                  "preview_path": self._preview_path, "preview_every": self.preview_every,
+                  "periodic_channels": PERIODIC_CHANNELS if self.periodic_pattern else 0}
         if self.batch_size:
             params["batch_size"] = self.batch_size
         if self.minutes > 0:

@@ -35,8 +35,10 @@ class NEURALRENDER_PT_gan_textures(NeuralRenderPanelMixin, bpy.types.Panel):
         row = box.row(align=True)
         row.prop(settings, "minutes")
         row.prop(settings, "resume", toggle=True)
+        box.prop(settings, "periodic_pattern")
         train = box.operator("neural_render.gan_train", icon="PLAY")
-        train.model_path, train.minutes, train.resume = settings.model_path, settings.minutes, settings.resume
+        for name in ("model_path", "minutes", "resume", "periodic_pattern"):
+            setattr(train, name, getattr(settings, name))
         preview = _preview_image(context)
         if preview is not None and preview.preview is not None:
             box.template_icon(icon_value=preview.preview.icon_id, scale=8.0)

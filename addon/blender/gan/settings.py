@@ -4,6 +4,10 @@ import bpy
 
 from .model_files import MODEL_EXTENSION
 
+PERIODIC_PATTERN_HELP = ("The exemplar repeats regularly (bricks, tiles, weaves): give the generator sinusoid "
+                         "inputs to keep the period. Off for irregular textures (stones, bark, plaster), where "
+                         "they can lay a grid over the result")
+
 
 class NeuralRenderGanSettings(bpy.types.PropertyGroup):
     model_path: bpy.props.StringProperty(
@@ -14,6 +18,8 @@ class NeuralRenderGanSettings(bpy.types.PropertyGroup):
                                      description="Training time")
     resume: bpy.props.BoolProperty(name="Resume", default=False,
                                    description="Continue training the model file instead of starting over")
+    periodic_pattern: bpy.props.BoolProperty(name="Periodic Pattern", default=False,
+                                             description=PERIODIC_PATTERN_HELP)
     width: bpy.props.IntProperty(name="Width", default=1024, min=16, max=16384, step=16)
     height: bpy.props.IntProperty(name="Height", default=1024, min=16, max=16384, step=16)
     seed: bpy.props.IntProperty(name="Seed", default=0, min=0)

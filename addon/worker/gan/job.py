@@ -5,7 +5,8 @@ gan.train
     params: ``model_path`` (required: where the model is saved, atomically, every
     ``checkpoint_every`` seconds, at the end and on cancel), ``folder`` (folder model), ``minutes``
     and/or ``steps`` (budget; default 10 minutes), ``resume`` (continue the model at model_path),
-    ``seed``, ``crop_size``, ``batch_size``, ``d_steps``, ``image_size`` (folder), ``preview_path``
+    ``seed``, ``crop_size``, ``periodic_channels`` (exemplar), ``batch_size``, ``d_steps``,
+    ``image_size`` (folder), ``preview_path``
     (an image file rewritten every ``preview_every`` seconds with a sample of the current model).
     outputs: ``preview``, a 256 px sample (seed 0) of the trained model.
 
@@ -72,7 +73,9 @@ def _new_model(params, inputs, device, seed):
     if "exemplar" in inputs:
         crop = number(params, "crop_size", None, 16, 1024, int)
         data = {} if crop is None else {"crop_size": crop}
-        model = ExemplarGan(PsganConfig(), _settings(params, ExemplarGan), data, device, seed)
+        periodic = number(params, "periodic_channels", None, 0, 8, int)
+        config = PsganConfig() if periodic is None else PsganConfig(periodic_channels=periodic)
+        model = ExemplarGan(config, _settings(params, ExemplarGan), data, device, seed)
         model.attach_exemplar(inputs["exemplar"])
         return model
     size = number(params, "image_size", 64, 32, 128, int)
