@@ -135,8 +135,10 @@ def keep_snapshots(model, seconds):
 def diagnosis(meter, model, sampler, samples_of, crops, exemplar_srgb, floor):
     """Rows: where the Gram distance lives (per layer; real crops blurred by a fraction of a pixel show
     how much of it is edge sharpness and grain), and how much re-measuring the sampler's batch-norm
-    statistics with other seeds moves the figure."""
+    statistics with other seeds and batch counts moves the figure."""
     from scipy.ndimage import gaussian_filter
+
+    from neural_render.worker.gan.gan_model import CALIBRATION_SEED
     sets = [("GAN samples", samples_of(sampler)), ("real crops (floor)", crops)]
     sets += [(f"real crops blurred, sigma {sigma} px", [gaussian_filter(crop, (sigma, sigma, 0)) for crop in crops])
              for sigma in (0.5, 1.0)]
@@ -146,8 +148,11 @@ def diagnosis(meter, model, sampler, samples_of, crops, exemplar_srgb, floor):
         layers = meter.layer_distances(images)
         rows.append((f"  {name}", " / ".join(f"{value:.3g}" for value in layers) + f"  ({layers.sum() / floor:.2f} x floor)"))
     network = copy.deepcopy(sampler)
-    figures = [meter.mean_distance(samples_of(model.calibrate(network, seed=seed))) / floor for seed in range(4)]
-    rows.append(("sampler with batch-norm calibration seeds 0-3", " / ".join(f"{value:.2f}" for value in figures) + " x floor"))
+    for batches in (4, 16, 32):
+        figures = [meter.mean_distance(samples_of(model.calibrate(network, seed=seed, batches=batches))) / floor
+                   for seed in (CALIBRATION_SEED, 0, 1, 2, 3)]
+        rows.append((f"sampler calibrated on {batches} batches, own seed; seeds 0-3",
+                     f"{figures[0]:.2f}; " + " / ".join(f"{value:.2f}" for value in figures[1:]) + " x floor"))
     return rows
 
 
@@ -168,7 +173,8 @@ def main(argv=None):
                         help="also score the generator average as it was every SECONDS of training")
     parser.add_argument("--diagnose", action="store_true",
                         help="also print the Gram distance per VGG layer (samples, real crops, blurred real "
-                             "crops, random tiling) and the sampler's figure under four batch-norm calibrations")
+                             "crops, random tiling) and the sampler's figure with its batch-norm statistics "
+                             "re-measured on 4, 16 and 32 batches, with its own seed and seeds 0-3")
     parser.add_argument("--crop-size", type=int, help="training crop size (default: the model's)")
     parser.add_argument("--seed", type=int, default=0,
                         help="training seed (initial weights and batches); a two-thread run is nearly "

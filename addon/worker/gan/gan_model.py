@@ -68,12 +68,12 @@ class GanModel:
             self._calibrated_at = self.trainer.steps
         return average
 
-    def calibrate(self, generator, seed=CALIBRATION_SEED):
-        """Measure ``generator``'s batch-norm statistics on its own weights, from batches drawn with
-        ``seed`` (any generator of this model: the EMA, or a snapshot of it)."""
+    def calibrate(self, generator, seed=CALIBRATION_SEED, batches=CALIBRATION_BATCHES):
+        """Measure ``generator``'s batch-norm statistics on its own weights, from ``batches`` batches
+        drawn with ``seed`` (any generator of this model: the EMA, or a snapshot of it)."""
         rng = seeded_generator(seed)
         recalibrate_batch_norm(generator, lambda model: self.fake_batch(model, self.settings.batch_size, rng),
-                               batches=CALIBRATION_BATCHES)
+                               batches=batches)
         return generator
 
     @property
