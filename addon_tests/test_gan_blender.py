@@ -76,6 +76,13 @@ def test_train_then_generate_through_the_worker(scene_with_exemplar, tmp_path):
     material = bpy.context.active_object.data.materials[0]
     assert material.node_tree.nodes["NR GAN Texture"].image == images[0]
 
+    # Variation reaches the worker: the same seed at full variation is another texture (in the same
+    # datablock: a re-run refreshes its result).
+    assert bpy.ops.neural_render.gan_generate("EXEC_DEFAULT", model_path=path, width=64, height=32, seed=5,
+                                              variation=1.0) == {"FINISHED"}
+    varied = datablocks.image_to_array(bpy.data.images[names[0]])
+    assert varied.shape == pixels.shape and not np.array_equal(varied, pixels)
+
 
 def test_bad_generate_request_changes_nothing(scene_with_exemplar, tmp_path):
     before = sorted(image.name for image in bpy.data.images)

@@ -37,6 +37,10 @@ def test_train_then_generate_tileable_exr(cli, exemplar_png, tmp_path, capsys):
     again = tmp_path / "again.png"
     assert cli(["gan-generate", "--model", str(model), "--size", "32", "32", "--out", str(again)]) == 0
     assert np.array_equal(read_image(str(again)), first), "seeds are reproducible"
+    varied = tmp_path / "varied.png"
+    assert cli(["gan-generate", "--model", str(model), "--size", "32", "32", "--variation", "1",
+                "--out", str(varied)]) == 0
+    assert not np.array_equal(read_image(str(varied)), first), "--variation reaches the sampler"
 
 
 def test_resume_and_folder_training(cli, exemplar_png, tmp_path):
@@ -63,6 +67,8 @@ def test_resume_and_folder_training(cli, exemplar_png, tmp_path):
     (lambda tmp, ex: ["gan-generate", "--model", str(ex), "--out", str(tmp / "o.png")], "damaged or not"),
     (lambda tmp, ex: ["gan-generate", "--model", str(tmp / "none.nrgan"), "--out", str(tmp / "o.png")],
      "no model file"),
+    (lambda tmp, ex: ["gan-generate", "--model", str(tmp / "m.nrgan"), "--variation", "1.5",
+                      "--out", str(tmp / "o.png")], "--variation must be from 0 to 1"),
 ])
 def test_bad_input_exits_2_with_one_line_and_no_output(cli, exemplar_png, tmp_path, capsys, make_args, message):
     before = set(os.listdir(tmp_path))

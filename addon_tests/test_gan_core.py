@@ -143,6 +143,34 @@ def test_margin_makes_crops_independent_of_the_padding(full_resolution_channels)
     assert torch.allclose(zero_padded[inner], wrapped[inner], atol=1e-6)
 
 
+def test_variation_scales_only_the_global_code(trained):
+    """Variation 0 gives what the generator draws with the global code at its mean; the seed's local
+    noise (its layout) is the same at every variation, and seeds still differ."""
+    config = trained.sampler.config
+    full = generate.seeded_field(config, 32, 32, 7, True, variation=1.0)
+    none = generate.seeded_field(config, 32, 32, 7, True, variation=0.0)
+    assert torch.equal(full.local, none.local) and torch.equal(full.phases, none.phases)
+    assert full.global_.abs().sum() > 0 and none.global_.abs().sum() == 0
+    half = generate.seeded_field(config, 32, 32, 7, True, variation=0.5)
+    assert torch.allclose(half.global_, 0.5 * full.global_)
+
+    at_mean = generate.encoding.decode(generate.render_field(trained.sampler, none, 32, 32, True, "cpu"), trained.scale)
+    default = generate.generate(trained.sampler, trained.scale, 32, 32, seed=7)
+    assert np.array_equal(default, at_mean), "the default variation is 0"
+    varied = generate.generate(trained.sampler, trained.scale, 32, 32, seed=7, variation=1.0)
+    assert np.abs(varied - default).mean() > 1e-4, "the global code reaches the output"
+    other_seed = generate.generate(trained.sampler, trained.scale, 32, 32, seed=8)
+    assert np.abs(other_seed - default).mean() > 1e-3, "seeds differ at variation 0"
+
+
+@pytest.mark.parametrize("variation", [-0.1, 1.5, True, "0.5", float("nan")])
+def test_variation_outside_0_to_1_is_refused(trained, variation):
+    with pytest.raises(GanInputError, match="variation must be a number from 0 to 1"):
+        generate.generate(trained.sampler, trained.scale, 32, 32, variation=variation)
+    with pytest.raises(GanInputError, match="variation must be a number from 0 to 1"):
+        list(generate.latent_walk(trained.sampler, trained.scale, 32, 32, [1, 2], 2, variation=variation))
+
+
 def test_latent_walk_starts_at_the_seed_and_moves_smoothly(trained):
     frames = list(generate.latent_walk(trained.sampler, trained.scale, 32, 32, [3, 9], frames_between=6))
     assert len(frames) == 12, "looping: 6 frames from 3 to 9, 6 back"

@@ -102,6 +102,14 @@ def test_generate_count_seeds_and_tileable(exemplar_model):
     assert metrics.seam_ratio(single["texture"]) < 1.5
 
 
+def test_generate_variation_is_passed_to_the_sampler(exemplar_model):
+    path, _ = exemplar_model
+    base = {"model_path": str(path), "width": 32, "height": 32, "seed": 2}
+    default = run("gan.generate", base)["texture"]
+    assert np.array_equal(run("gan.generate", dict(base, variation=0.0))["texture"], default)
+    assert not np.array_equal(run("gan.generate", dict(base, variation=1.0))["texture"], default)
+
+
 def test_generate_walk_frames(exemplar_model):
     path, _ = exemplar_model
     outputs = run("gan.generate", {"model_path": str(path), "width": 32, "height": 32, "count": 2,
@@ -116,6 +124,7 @@ def test_generate_walk_frames(exemplar_model):
     ({"width": -3}, "width must be from 1"),
     ({"count": 0}, "count must be from 1"),
     ({"seed": "seven"}, "seed must be a whole number"),
+    ({"variation": 2}, "variation must be from 0.0 to 1.0"),
     ({"width": 16384, "height": 16384, "count": 2}, "too much for one job"),
 ])
 def test_generate_bad_params_are_input_errors(exemplar_model, params, message):

@@ -18,6 +18,9 @@ def add_parser(subparsers):
                         help="output size in px (exemplar models; default 1024 1024)")
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--tileable", action="store_true", help="seamlessly tileable output")
+    parser.add_argument("--variation", type=float, default=0.0, metavar="V",
+                        help="0-1 (exemplar models): how far a seed may move the overall colour and brightness "
+                             "from the exemplar's; 0 (default) keeps the exemplar's look, seeds differ in layout")
     parser.add_argument("--count", type=int, default=1, help="textures with seeds SEED, SEED+1, ...")
     parser.add_argument("--walk", type=int, default=0, metavar="FRAMES",
                         help="an animated latent walk through COUNT seeds, FRAMES frames between seeds")
@@ -37,12 +40,14 @@ def run(args):
     from .engine import run_job
     from .main import CliInputError
 
+    if not 0.0 <= args.variation <= 1.0:  # also refuses NaN
+        raise CliInputError(f"--variation must be from 0 to 1, got {args.variation}")
     if args.walk and args.count < 2:
         raise CliInputError("--walk needs --count 2 or more (the seeds to walk through)")
     if not os.path.isfile(args.model):
         raise CliInputError(f"no model file at {args.model}")
     params = {"model_path": os.path.abspath(args.model), "seed": args.seed, "tileable": args.tileable,
-              "count": args.count, "walk_frames": args.walk}
+              "count": args.count, "walk_frames": args.walk, "variation": args.variation}
     if args.size:
         params["width"], params["height"] = args.size
     outputs = run_job("gan.generate", params, {}, device=args.device, label="gan-generate")

@@ -12,7 +12,7 @@ from ..operators import find_image
 from ...protocol import messages
 from . import materials
 from .model_files import resolve_model_path
-from .settings import PERIODIC_PATTERN_HELP
+from .settings import PERIODIC_PATTERN_HELP, VARIATION_HELP
 
 PERIODIC_CHANNELS = 2  # "Periodic Pattern": one sinusoid per direction of a brick or tile lattice
 
@@ -117,6 +117,8 @@ class NEURALRENDER_OT_gan_generate(WorkerJobOperator, bpy.types.Operator):
     height: bpy.props.IntProperty(name="Height", default=1024, min=1, max=16384)
     seed: bpy.props.IntProperty(name="Seed", default=0, min=0)
     count: bpy.props.IntProperty(name="Count", default=1, min=1, max=16)
+    variation: bpy.props.FloatProperty(name="Variation", default=0.0, min=0.0, max=1.0, subtype="FACTOR",
+                                       description=VARIATION_HELP)
     tileable: bpy.props.BoolProperty(name="Tileable", default=True)
     make_material: bpy.props.BoolProperty(name="Make Material", default=False,
                                           description="Wire the first texture into a material on the active object")
@@ -128,7 +130,7 @@ class NEURALRENDER_OT_gan_generate(WorkerJobOperator, bpy.types.Operator):
         if not os.path.isfile(self._model_path):
             raise UserFacingError(f"No model file at {self._model_path}: train one first")
         params = {"model_path": self._model_path, "width": self.width, "height": self.height, "seed": self.seed,
-                  "count": self.count, "tileable": self.tileable}
+                  "count": self.count, "tileable": self.tileable, "variation": self.variation}
         return client.submit("gan.generate", params, output_origin="bottom")
 
     def apply_result(self, context, handle):

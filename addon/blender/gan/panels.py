@@ -51,11 +51,12 @@ class NEURALRENDER_PT_gan_textures(NeuralRenderPanelMixin, bpy.types.Panel):
         row = box.row(align=True)
         row.prop(settings, "seed")
         row.prop(settings, "count")
+        box.prop(settings, "variation", slider=True)
         row = box.row(align=True)
         row.prop(settings, "tileable")
         row.prop(settings, "make_material")
         generate = box.operator("neural_render.gan_generate", icon="RENDER_RESULT")
-        for name in ("model_path", "width", "height", "seed", "count", "tileable", "make_material"):
+        for name in ("model_path", "width", "height", "seed", "count", "variation", "tileable", "make_material"):
             setattr(generate, name, getattr(settings, name))
         layout.operator("neural_render.gan_make_material", icon="MATERIAL")
 

@@ -9,6 +9,11 @@ PERIODIC_PATTERN_HELP = ("The exemplar repeats regularly (bricks, tiles, weaves)
                          "they can lay a grid over the result")
 
 
+VARIATION_HELP = ("How far a seed may move the texture's overall colour and brightness from the exemplar's "
+                  "(exemplar models). 0: every seed keeps the exemplar's look and differs in layout; "
+                  "1: the full range the model learned, further from the exemplar")
+
+
 class NeuralRenderGanSettings(bpy.types.PropertyGroup):
     model_path: bpy.props.StringProperty(
         name="Model", subtype="FILE_PATH",
@@ -25,6 +30,8 @@ class NeuralRenderGanSettings(bpy.types.PropertyGroup):
     seed: bpy.props.IntProperty(name="Seed", default=0, min=0)
     count: bpy.props.IntProperty(name="Count", default=1, min=1, max=16)
     tileable: bpy.props.BoolProperty(name="Tileable", default=True)
+    variation: bpy.props.FloatProperty(name="Variation", default=0.0, min=0.0, max=1.0, subtype="FACTOR",
+                                       description=VARIATION_HELP)
     make_material: bpy.props.BoolProperty(name="Make Material", default=False,
                                           description="Wire the first texture into a material on the active object")
 

@@ -7,6 +7,17 @@ the texture continues across its own borders by construction.
 
 Not tileable: the field gets the same margin as in training and the margin's pixels are cut away,
 so every pixel is computed exactly as the training crops were (no border effects), for any size.
+
+Variation: the global code (one vector per texture) is drawn as in training and then scaled by
+``variation``. At 1 a seed may also shift the texture's overall colour and brightness as far as the
+model learned; at 0 (the default) every seed keeps the exemplar's overall look and seeds differ in
+layout, which is what the local noise draws. The global code is the PSGAN input for "which
+texture"; one exemplar is one texture, but a 64 px training crop varies in overall tone, so the
+model learns to shift a whole texture's tone with it, which no real texture of that size does. At
+full variation a few seeds in 64 came out visibly lighter than the exemplar, at 10-37x the real
+crops' VGG Gram distance (the median seed: about 2x), and dominated the mean; over six 10-minute
+models the mean fell from 2.8-4.1x to 1.35-2.05x at variation 0, with nearly the same difference
+between seeds (docs/BENCHMARKS.md). Scaling it down is the truncation trick (Brock et al. 2019).
 """
 
 import math
@@ -19,6 +30,7 @@ from .errors import GanInputError
 from .noise import blend, sample_noise, seeded_generator
 
 MAX_SIZE = 16384
+DEFAULT_VARIATION = 0.0
 
 
 def check_size(width, height, upsampling, tileable):
@@ -41,9 +53,18 @@ def field_layout(config, width, height, tileable):
     return math.ceil(height / scale) + 2 * margin, math.ceil(width / scale) + 2 * margin, margin
 
 
-def seeded_field(config, width, height, seed, tileable):
+def check_variation(variation):
+    if isinstance(variation, bool) or not isinstance(variation, (int, float)) or not 0.0 <= variation <= 1.0:
+        raise GanInputError(f"variation must be a number from 0 to 1, got {variation!r}")
+
+
+def seeded_field(config, width, height, seed, tileable, variation=DEFAULT_VARIATION):
+    """The noise field of one texture. The whole field is drawn before the global code is scaled,
+    so a seed keeps its local noise (its layout) whatever the variation."""
     rows, columns, _ = field_layout(config, width, height, tileable)
-    return sample_noise(config, 1, rows, columns, seeded_generator(seed))
+    field = sample_noise(config, 1, rows, columns, seeded_generator(seed))
+    field.global_ = field.global_ * float(variation)
+    return field
 
 
 @torch.no_grad()
@@ -58,15 +79,16 @@ def render_field(generator, field, width, height, tileable, device):
     return image.permute(1, 2, 0).float().cpu().numpy()
 
 
-def generate(generator, scale, width, height, seed=0, tileable=True, device="cpu"):
+def generate(generator, scale, width, height, seed=0, tileable=True, device="cpu", variation=DEFAULT_VARIATION):
     """One scene-linear (height, width, 3) float32 texture; the same seed gives the same texture."""
     check_size(width, height, generator.config.upsampling, tileable)
-    field = seeded_field(generator.config, width, height, seed, tileable)
+    check_variation(variation)
+    field = seeded_field(generator.config, width, height, seed, tileable, variation)
     return encoding.decode(render_field(generator, field, width, height, tileable, device), scale)
 
 
 def latent_walk(generator, scale, width, height, seeds, frames_between, tileable=True, loop=True,
-                device="cpu"):
+                device="cpu", variation=DEFAULT_VARIATION):
     """Yield frames morphing from the texture of each seed to the next (and back to the first when
     ``loop``): an animated texture whose every frame is itself a sample of the model."""
     seeds = list(seeds)
@@ -75,7 +97,8 @@ def latent_walk(generator, scale, width, height, seeds, frames_between, tileable
     if not 1 <= frames_between <= 1000:
         raise GanInputError("frames between seeds must be from 1 to 1000")
     check_size(width, height, generator.config.upsampling, tileable)
-    fields = [seeded_field(generator.config, width, height, seed, tileable) for seed in seeds]
+    check_variation(variation)
+    fields = [seeded_field(generator.config, width, height, seed, tileable, variation) for seed in seeds]
     if loop:
         fields.append(fields[0])
     for start, end in zip(fields, fields[1:]):

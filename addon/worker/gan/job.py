@@ -13,7 +13,8 @@ gan.train
 gan.generate
     params: ``model_path``, ``width``, ``height``, ``seed``, ``tileable``, ``count`` (textures
     seed, seed+1, ...), or ``walk_frames`` (> 0: a latent walk through ``count`` seeds, looping,
-    with that many frames between seeds).
+    with that many frames between seeds); ``variation`` (0-1, exemplar models: how far a seed may
+    move the overall colour and brightness away from the exemplar's; see generate.py).
     outputs: ``texture`` (count 1) or ``texture_000``...; ``frame_0000``... for a walk.
     Folder (DCGAN) models produce images at their trained size; width/height must match or be omitted.
 """
@@ -174,17 +175,18 @@ def generate_textures(context, params, inputs):
     seed = number(params, "seed", 0, 0, 2**63 - 1 - MAX_COUNT, int)
     walk_frames = number(params, "walk_frames", 0, 0, MAX_WALK_FRAMES, int)
     tileable = bool(params.get("tileable", True))
+    variation = number(params, "variation", generate.DEFAULT_VARIATION, 0.0, 1.0)
     context.progress(0.0, "loading the model")
     try:
         model = _load_cached(context, path)
         if isinstance(model, ExemplarGan):
-            return _generate_exemplar(context, model, params, seed, count, walk_frames, tileable)
+            return _generate_exemplar(context, model, params, seed, count, walk_frames, tileable, variation)
         return _generate_folder(context, model, params, seed, count, walk_frames)
     except GanInputError as error:
         raise JobInputError(str(error)) from error
 
 
-def _generate_exemplar(context, model, params, seed, count, walk_frames, tileable):
+def _generate_exemplar(context, model, params, seed, count, walk_frames, tileable, variation):
     width = number(params, "width", 1024, 1, generate.MAX_SIZE, int)
     height = number(params, "height", width, 1, generate.MAX_SIZE, int)
     generate.check_size(width, height, model.model_config.upsampling, tileable)
@@ -197,7 +199,7 @@ def _generate_exemplar(context, model, params, seed, count, walk_frames, tileabl
     if walk_frames:
         total = walk_frames * len(seeds)
         frames = generate.latent_walk(model.sampler, model.scale, width, height, seeds, walk_frames,
-                                      tileable=tileable, loop=True, device=context.device)
+                                      tileable=tileable, loop=True, device=context.device, variation=variation)
         for index, frame in enumerate(frames):
             outputs[f"frame_{index:04d}"] = frame
             context.progress((index + 1) / total, f"frame {index + 1} of {total}")
@@ -207,7 +209,7 @@ def _generate_exemplar(context, model, params, seed, count, walk_frames, tileabl
         context.progress(index / count, f"texture {index + 1} of {count} ({width}x{height})")
         name = "texture" if count == 1 else f"texture_{index:03d}"
         outputs[name] = generate.generate(model.sampler, model.scale, width, height, current, tileable,
-                                          context.device)
+                                          context.device, variation)
     context.progress(1.0, f"{count} texture(s) in {time.monotonic() - started:.1f} s")
     return outputs
 
