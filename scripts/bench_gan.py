@@ -166,6 +166,9 @@ def main(argv=None):
     parser.add_argument("--out", default=os.path.join(tempfile.gettempdir(), "neural-render-bench-gan"),
                         help="folder for the exemplar, the model and the tiled picture")
     parser.add_argument("--sheet", default=os.path.join(REPO, "docs", "gan_contact_sheet.png"))
+    parser.add_argument("--variation-sheet", metavar="PNG",
+                        help="also draw the four seeds farthest from the exemplar at variation 1 (top row) "
+                             "and the same seeds at variation 0 (bottom row)")
     parser.add_argument("--exemplar-size", type=int, default=256)
     parser.add_argument("--model", help="skip training: measure this model file")
     parser.add_argument("--set", action="append", default=[], metavar="NAME=VALUE",
@@ -248,12 +251,16 @@ def main(argv=None):
         noise = meter.mean_distance(noise_baseline(exemplar_srgb, SAMPLES, SAMPLE_SIZE))
         tiling = meter.mean_distance(tiling_baseline(exemplar_srgb, SAMPLES, SAMPLE_SIZE))
 
-        def mean_and_median(images):
-            distances = np.array([meter.distance(image) for image in images]) / floor
-            return f"{distances.mean():.2f} x floor (median {np.median(distances):.2f}, worst {distances.max():.1f})"
-        rows += [("Gram distance, real crops (floor)", f"{floor:.4g}  ({mean_and_median(crops)})"),
-                 ("Gram distance, GAN samples (variation 0)", mean_and_median(samples)),
-                 ("  variation 1 (the full global code)", mean_and_median(varied)),
+        def describe(distances):
+            # The means of four disjoint quarters show how far a figure from fewer samples would stray.
+            quarters = " / ".join(f"{part.mean():.2f}" for part in np.array_split(distances, 4))
+            return (f"{distances.mean():.2f} x floor (median {np.median(distances):.2f}, worst {distances.max():.1f}; "
+                    f"quarters {quarters})")
+        crop_distances, sample_distances, varied_distances = (
+            np.array([meter.distance(image) for image in images]) / floor for images in (crops, samples, varied))
+        rows += [("Gram distance, real crops (floor)", f"{floor:.4g}  ({describe(crop_distances)})"),
+                 ("Gram distance, GAN samples (variation 0)", describe(sample_distances)),
+                 ("  variation 1 (the full global code)", describe(varied_distances)),
                  ("Gram distance, colour-matched noise", f"{noise:.4g}  ({noise / floor:.1f} x floor)"),
                  ("Gram distance, random 32 px tiling", f"{tiling:.4g}  ({tiling / floor:.2f} x floor)")]
         for decay, average in extra_averages.items():
@@ -286,6 +293,15 @@ def main(argv=None):
              ("seam ratio, the exemplar itself", f"{metrics.seam_ratio(exemplar_srgb):.3f}")]
 
     side = exemplar_srgb.shape[0]
+    if args.variation_sheet and features is not None:
+        farthest = np.argsort(varied_distances)[::-1][:4]
+        rows.append(("variation sheet: seeds (x floor at variation 1 / 0)", ", ".join(
+            f"{seed} ({varied_distances[seed]:.1f} / {sample_distances[seed]:.1f})" for seed in farthest)))
+        strips = [np.concatenate(sum(([images[seed], np.ones((SAMPLE_SIZE, 4, 3), np.float32)]
+                                      for seed in farthest), [])[:-1], axis=1) for images in (varied, samples)]
+        from neural_render.worker.imageio.colour import srgb_to_linear
+        write_image(args.variation_sheet, srgb_to_linear(np.concatenate(
+            [strips[0], np.ones((4, strips[0].shape[1], 3), np.float32), strips[1]], axis=0)))
     contact_sheet(args.sheet, exemplar_srgb[:, :side], [sample(seed, side, tileable=True) for seed in range(4)],
                   sample(7, side // 2, tileable=True))
     write_image(os.path.join(args.out, "tiled_2x2.png"),

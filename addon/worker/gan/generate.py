@@ -14,10 +14,10 @@ model learned; at 0 (the default) every seed keeps the exemplar's overall look a
 layout, which is what the local noise draws. The global code is the PSGAN input for "which
 texture"; one exemplar is one texture, but a 64 px training crop varies in overall tone, so the
 model learns to shift a whole texture's tone with it, which no real texture of that size does. At
-full variation a few seeds in 64 came out visibly lighter than the exemplar, at 10-37x the real
-crops' VGG Gram distance (the median seed: about 2x), and dominated the mean; over six 10-minute
-models the mean fell from 2.8-4.1x to 1.35-2.05x at variation 0, with nearly the same difference
-between seeds (docs/BENCHMARKS.md). Scaling it down is the truncation trick (Brock et al. 2019).
+full variation a few seeds in 64 came out visibly lighter than the exemplar, the worst at 9.5-56x
+the real crops' VGG Gram distance (the median seed: about 2x), and dominated the mean; over nine
+10-minute models the mean fell from 2.8-7.2x to 1.35-2.07x at variation 0, with nearly the same
+difference between seeds (docs/BENCHMARKS.md). Scaling it down is the truncation trick (Brock et al. 2019).
 """
 
 import math
