@@ -32,9 +32,9 @@ REPO = os.path.dirname(HERE)
 sys.path.insert(0, HERE)
 
 SAMPLE_SIZE = 128   # Gram statistics are compared between images of one size
-# The distance of one sample is heavy-tailed (for one model: median 2x the floor, a few seeds 20-30x),
-# so the mean of 16 samples moved over 2.4x-5.5x between seed sets of one model; 64 samples and 64
-# crops for the floor keep the figure of a model within about +-20 % (docs/BENCHMARKS.md).
+# The distance of one sample is heavy-tailed (at variation 1: median seed about 2x the floor, the worst
+# of 64 up to 56x), so the mean of 16 samples of one model moved over 3.1x-5.7x between disjoint sets of
+# 16 seeds (the "quarters" printed below; docs/BENCHMARKS.md): 64 samples, and 64 crops for the floor.
 SAMPLES = 64
 GRAM_LAYERS = ("relu1_1", "relu2_1", "relu3_1", "relu4_1")  # Gatys et al.'s texture layers
 CAFFE_BGR_MEAN = np.array([103.939, 116.779, 123.68], np.float32)
@@ -297,11 +297,12 @@ def main(argv=None):
         farthest = np.argsort(varied_distances)[::-1][:4]
         rows.append(("variation sheet: seeds (x floor at variation 1 / 0)", ", ".join(
             f"{seed} ({varied_distances[seed]:.1f} / {sample_distances[seed]:.1f})" for seed in farthest)))
-        strips = [np.concatenate(sum(([images[seed], np.ones((SAMPLE_SIZE, 4, 3), np.float32)]
-                                      for seed in farthest), [])[:-1], axis=1) for images in (varied, samples)]
         from neural_render.worker.imageio.colour import srgb_to_linear
-        write_image(args.variation_sheet, srgb_to_linear(np.concatenate(
-            [strips[0], np.ones((4, strips[0].shape[1], 3), np.float32), strips[1]], axis=0)))
+        gap = np.ones((SAMPLE_SIZE, 4, 3), np.float32)
+        strips = [np.concatenate([piece for seed in farthest for piece in (images[seed], gap)][:-1], axis=1)
+                  for images in (varied, samples)]
+        between = np.ones((4, strips[0].shape[1], 3), np.float32)
+        write_image(args.variation_sheet, srgb_to_linear(np.concatenate([strips[0], between, strips[1]], axis=0)))
     contact_sheet(args.sheet, exemplar_srgb[:, :side], [sample(seed, side, tileable=True) for seed in range(4)],
                   sample(7, side // 2, tileable=True))
     write_image(os.path.join(args.out, "tiled_2x2.png"),
