@@ -1,5 +1,6 @@
 """The GAN texture core on real torch: training mechanics, checkpoints, generation, tileability."""
 
+import copy
 import os
 import subprocess
 import sys
@@ -120,6 +121,23 @@ def test_tileable_output_has_no_seam_and_plain_output_has_one(trained):
     plain = generate.generate(trained.sampler, trained.scale, 96, 96, seed=2, tileable=False)
     assert 0.6 < metrics.seam_ratio(tile) < 1.4
     assert metrics.seam_ratio(plain) > metrics.seam_ratio(tile)
+
+
+def test_cpu_models_run_channels_last_and_the_layout_changes_nothing():
+    """The exemplar generator on a CPU keeps weights and activations channels-last (faster there);
+    its textures must equal those of the same weights in the default layout, tileable or not."""
+    model = tiny_exemplar_model()
+    generator = model.generator
+    first_conv = generator.stages[0].conv.weight
+    assert first_conv.is_contiguous(memory_format=torch.channels_last) and not first_conv.is_contiguous()
+    assert model.trainer.ema.model.memory_format == torch.channels_last
+    plain = copy.deepcopy(generator).use_memory_format(torch.contiguous_format)
+    assert plain.stages[0].conv.weight.is_contiguous()
+    field = sample_noise(TINY_PSGAN, 3, 6, 5, seeded_generator(4))
+    for periodic in (False, True):
+        fast, reference = generator(field, periodic=periodic), plain(field, periodic=periodic)
+        assert fast.is_contiguous(memory_format=torch.channels_last) and reference.is_contiguous()
+        assert torch.allclose(fast, reference, atol=1e-5)
 
 
 @pytest.mark.parametrize("full_resolution_channels", [0, 8])

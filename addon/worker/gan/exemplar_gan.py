@@ -28,7 +28,7 @@ class ExemplarGan(GanModel):
         return TrainSettings(batch_size=16, generator_lr=5e-4, discriminator_lr=5e-4)
 
     def build_networks(self, model_config):
-        return psgan.build(model_config)
+        return psgan.build(model_config, channels_last=self.device.type == "cpu")
 
     def check_data(self, data):
         crop, scale = data["crop_size"], self.model_config.upsampling

@@ -128,6 +128,8 @@ def quantise_wave_numbers(k, height_cells, width_cells):
 
 
 class PsganGenerator(nn.Module):
+    memory_format = torch.contiguous_format  # of the activations and weights; see use_memory_format
+
     def __init__(self, config):
         super().__init__()
         self.config = config
@@ -144,6 +146,13 @@ class PsganGenerator(nn.Module):
         if refine:
             stages.append(Stage(refine, 3, upsample=False, last=True))
         self.stages = nn.ModuleList(stages)
+
+    def use_memory_format(self, memory_format):
+        """Keep weights and activations in ``memory_format`` (the input is converted once; every
+        layer keeps the layout of its input, and weights in the same layout are not reordered on
+        every call)."""
+        self.memory_format = memory_format
+        return self.to(memory_format=memory_format)
 
     def periodic_channels(self, field, periodic):
         """``sin(k . x + phase)`` over the field's cells; with ``periodic`` the wave numbers are
@@ -165,9 +174,7 @@ class PsganGenerator(nn.Module):
         height, width = field.cells
         global_map = field.global_[:, :, None, None].expand(-1, -1, height, width)
         x = torch.cat([field.local, global_map, self.periodic_channels(field, periodic)], dim=1)
-        # Channels-last: oneDNN's convolutions run 1.4x faster on it on a CPU (forward and backward,
-        # a training batch of 16 on two threads), and every later layer keeps the layout.
-        x = x.contiguous(memory_format=torch.channels_last)
+        x = x.contiguous(memory_format=self.memory_format)
         for stage in self.stages:
             x = stage(x, wrap=periodic)
         return x
@@ -195,7 +202,12 @@ class PatchDiscriminator(nn.Module):
         return self.net(image)
 
 
-def build(config):
-    # The generator's weights in the layout of its activations (channels-last, see forward):
-    # otherwise each convolution reorders them on every call.
-    return PsganGenerator(config).to(memory_format=torch.channels_last), PatchDiscriminator(config)
+def build(config, channels_last=False):
+    """The generator and the discriminator. ``channels_last`` for a CPU: oneDNN's convolutions run
+    the generator's forward and backward pass 1.5x faster in that layout on two threads, a whole
+    training step 1.33x (scripts/bench_gan_step.py, docs/BENCHMARKS.md). It is not used on GPUs,
+    where it was never measured; the discriminator gained nothing from it."""
+    generator = PsganGenerator(config)
+    if channels_last:
+        generator.use_memory_format(torch.channels_last)
+    return generator, PatchDiscriminator(config)
