@@ -16,7 +16,7 @@ texture"; one exemplar is one texture, but a 64 px training crop varies in overa
 model learns to shift a whole texture's tone with it, which no real texture of that size does. At
 full variation a few seeds in 64 came out visibly lighter than the exemplar, the worst at 9.5-56x
 the real crops' VGG Gram distance (the median seed: about 2x), and dominated the mean; over nine
-10-minute models the mean fell from 2.8-7.2x to 1.35-2.07x at variation 0, with nearly the same
+10-minute models the mean fell from 2.7-6.0x to 1.34-1.76x at variation 0, with nearly the same
 difference between seeds (docs/BENCHMARKS.md). Scaling it down is the truncation trick (Brock et al. 2019).
 """
 
