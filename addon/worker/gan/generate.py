@@ -14,10 +14,10 @@ model learned; at 0 (the default) every seed keeps the exemplar's overall look a
 layout, which is what the local noise draws. The global code is the PSGAN input for "which
 texture"; one exemplar is one texture, but a 64 px training crop varies in overall tone, so the
 model learns to shift a whole texture's tone with it, which no real texture of that size does. At
-full variation a few seeds in 64 came out visibly lighter than the exemplar, the worst at 9.5-56x
+full variation a few seeds in 64 came out visibly lighter than the exemplar, the worst at 13-58x
 the real crops' VGG Gram distance (the median seed: about 2x), and dominated the mean; over nine
-10-minute models the mean fell from 2.7-6.0x to 1.34-1.76x at variation 0, with nearly the same
-difference between seeds (docs/BENCHMARKS.md). Scaling it down is the truncation trick (Brock et al. 2019).
+10-minute models the mean fell from 2.7-6.0x at variation 1 to 1.34-1.76x at variation 0, with nearly
+the same difference between seeds (docs/BENCHMARKS.md). Scaling it down is the truncation trick (Brock et al. 2019).
 """
 
 import math
