@@ -3,7 +3,8 @@
 import numpy as np
 import torch
 
-from neural_render.worker.colorize import lab, training
+from neural_render.worker.colorize import lab
+from training import colorize_training as training
 
 
 def two_region_grey(height=64, width=96):

@@ -1,18 +1,14 @@
-"""Shared pytest setup: import the add-on's packages as ``neural_render.*`` without Blender's __init__."""
+"""Shared pytest setup: import the add-on's packages as ``neural_render.*`` without Blender's __init__
+(scripts/addon_path.py)."""
 
 import os
 import sys
 
 import pytest
 
-REPO_ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-ADDON_DIR = os.path.join(REPO_ROOT, "addon")
-sys.path.insert(0, os.path.join(REPO_ROOT, "scripts"))
+import addon_path  # scripts/ is on sys.path: pytest.ini's ``pythonpath``
 
-_bootstrap = {}
-with open(os.path.join(ADDON_DIR, "worker", "bootstrap.py"), encoding="utf-8") as _file:
-    exec(compile(_file.read(), _file.name, "exec"), _bootstrap)
-_bootstrap["install"](ADDON_DIR)
+addon_path.install()
 
 
 def pytest_configure(config):

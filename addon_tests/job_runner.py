@@ -21,8 +21,8 @@ class Recorder:
 
 
 def run_job(kind, params, inputs, recorder=None, cache=None):
-    """``kind``'s job on the CPU; ``cache`` (a dict) keeps models warm across calls like the worker does."""
+    """``kind``'s job on the CPU; ``cache`` (a ``jobs.ModelCache``) keeps models warm across calls like
+    the worker does."""
     recorder = recorder or Recorder()
-    context = jobs.JobContext("test", torch.device("cpu"), recorder.cancel, recorder,
-                              cache=cache if cache is not None else {})
+    context = jobs.JobContext("test", torch.device("cpu"), recorder.cancel, recorder, cache)
     return jobs.find(kind)(context, params, inputs)

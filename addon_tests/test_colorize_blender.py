@@ -96,6 +96,8 @@ def test_reference_and_scribble_modes(grey_image):
     result = datablocks.image_to_array(bpy.data.images[datablocks.result_name("Colorize", "scan")])
     right = lab.linear_rgb_to_lab(result[:, 52:, :3])[:, :, 1]
     assert np.median(right) > 20, "the red stroke fills its region"
+    assert bpy.ops.neural_render.colorize("EXEC_DEFAULT", image_name="scan", mode="SCRIBBLES") == {"FINISHED"}
+    assert np.allclose(_result(), result), "without hints_name, the panel's hints image (New Hints picked it)"
 
 
 def test_bad_requests_change_nothing(grey_image):
@@ -107,3 +109,61 @@ def test_bad_requests_change_nothing(grey_image):
     with pytest.raises(RuntimeError, match="No image datablock named"):
         bpy.ops.neural_render.colorize("EXEC_DEFAULT", image_name="missing")
     assert sorted(image.name for image in bpy.data.images) == before
+
+
+def _result(image_name="scan"):
+    return datablocks.image_to_array(bpy.data.images[datablocks.result_name("Colorize", image_name)]).copy()
+
+
+def _region_ab(result):
+    """Mean a*b* of the stripes (left) and of the smooth part (right) of two_region_grey's layout."""
+    ab = lab.linear_rgb_to_lab(result[:, :, :3])[:, :, 1:]
+    width = ab.shape[1]
+    return ab[:, 4:width // 2 - 4].reshape(-1, 2).mean(0), ab[:, width // 2 + 4:-4].reshape(-1, 2).mean(0)
+
+
+def test_exec_default_takes_the_panels_mode_and_images_and_a_keyword_wins(grey_image, checkpoint):
+    """The settings rule for Blender's own settings: what the caller leaves unset comes from the panel."""
+    settings = bpy.context.scene.neural_render_colorize
+    photo = datablocks.array_to_image(_rgba(coloured_two_region_reference())[::-1], "photo")
+    green = np.broadcast_to(lab.lab_to_linear_rgb(np.array([60.0, -45.0, 35.0], np.float32)), (64, 96, 3))
+    green = datablocks.array_to_image(_rgba(np.ascontiguousarray(green, np.float32)), "green")
+    settings.mode, settings.reference = "REFERENCE", photo
+    assert bpy.ops.neural_render.colorize("EXEC_DEFAULT", image_name="scan") == {"FINISHED"}
+    left, right = _region_ab(_result())
+    assert left[0] > 25 and right[1] < -20, f"the panel's mode and reference image were used: {left}, {right}"
+
+    assert bpy.ops.neural_render.colorize("EXEC_DEFAULT", image_name="scan", reference_name="green") == {"FINISHED"}
+    left, right = _region_ab(_result())
+    assert left[0] < -20 and right[0] < -20, f"the keyword's reference won over the panel's: {left}, {right}"
+    assert settings.reference == photo, "the panel is left as it was"
+
+    settings.mode = "AUTO"
+    assert bpy.ops.neural_render.colorize("EXEC_DEFAULT", image_name="scan", mode="REFERENCE") == {"FINISHED"}
+    left, right = _region_ab(_result())
+    assert left[0] > 25 and right[1] < -20, "the keyword's mode won; the image still comes from the panel"
+
+    settings.mode = "SCRIBBLES"  # no hints image anywhere: refused
+    with pytest.raises(RuntimeError, match="hints image"):
+        bpy.ops.neural_render.colorize("EXEC_DEFAULT", image_name="scan")
+
+
+def test_exec_default_takes_the_panels_colorizer_settings_and_a_keyword_wins(grey_image, checkpoint):
+    """The spec's parameters (vibrancy, weights) under the same rule."""
+    settings = bpy.context.scene.neural_render_colorize
+    settings.weights_path = "/nowhere/w.pth"
+    with pytest.raises(RuntimeError, match="no colorizer weights"):
+        bpy.ops.neural_render.colorize("EXEC_DEFAULT", image_name="scan")
+    settings.weights_path = checkpoint
+
+    settings.temperature = 0.0   # the mode of the distribution: vivid
+    assert bpy.ops.neural_render.colorize("EXEC_DEFAULT", image_name="scan") == {"FINISHED"}
+    vivid = _result()
+    settings.temperature = 1.0   # the annealed mean: muted
+    assert bpy.ops.neural_render.colorize("EXEC_DEFAULT", image_name="scan") == {"FINISHED"}
+    muted = _result()
+    assert np.abs(vivid - muted).max() > 1e-3, "the panel's vibrancy changes the result"
+
+    assert bpy.ops.neural_render.colorize("EXEC_DEFAULT", image_name="scan", temperature=0.0) == {"FINISHED"}
+    assert np.allclose(_result(), vivid, atol=1e-5), "the keyword's vibrancy won over the panel's"
+    assert settings.temperature == 1.0, "the panel is left as it was"

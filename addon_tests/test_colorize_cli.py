@@ -49,6 +49,24 @@ def test_auto_reference_and_hints_write_colour_files(cli, files, tmp_path, capsy
     assert np.median(left) < -10, "the green stroke fills its region"
 
 
+def _region_ab(path):
+    ab = lab.linear_rgb_to_lab(read_image(str(path)))[:, :, 1:]
+    width = ab.shape[1]
+    return ab[:, 4:width // 2 - 4].reshape(-1, 2).mean(0), ab[:, width // 2 + 4:-4].reshape(-1, 2).mean(0)
+
+
+def test_method_global_is_one_colour_transfer_deep_the_default(cli, files, tmp_path):
+    _, grey, reference, _ = files
+    deep, flat = tmp_path / "deep.png", tmp_path / "global.png"
+    assert cli(["colorize", "--in", str(grey), "--out", str(deep), "--reference", str(reference)]) == 0
+    assert cli(["colorize", "--in", str(grey), "--out", str(flat), "--reference", str(reference),
+                "--method", "global"]) == 0
+    left, right = _region_ab(deep)
+    assert left[0] > 25 and right[1] < -20, f"the default (deep) colours region by region: {left}, {right}"
+    left, right = _region_ab(flat)
+    assert np.allclose(left, right, atol=1.0), "--method global is one colour everywhere"
+
+
 def test_colour_input_is_reported(cli, files, tmp_path, capsys):
     _, _, reference, weights = files
     assert cli(["colorize", "--in", str(reference), "--out", str(tmp_path / "o.png"), "--weights", str(weights)]) == 0
@@ -62,6 +80,10 @@ def test_colour_input_is_reported(cli, files, tmp_path, capsys):
     (lambda tmp, grey: ["--in", str(grey), "--out", str(tmp / "o.png"), "--temperature", "3"], "--temperature"),
     (lambda tmp, grey: ["--in", str(grey), "--out", str(tmp / "o.png"), "--reference", str(grey)], "no colour"),
     (lambda tmp, grey: ["--in", str(tmp / "corrupt.png"), "--out", str(tmp / "o.png")], "corrupt"),
+    (lambda tmp, grey: ["--in", str(grey), "--out", str(tmp / "o.png"), "--method", "global"],
+     "--method needs --reference"),
+    (lambda tmp, grey: ["--in", str(grey), "--out", str(tmp / "o.png"), "--hints", str(grey), "--temperature", "0.2"],
+     "--temperature: only for the learned colorizer"),
 ])
 def test_bad_input_exits_2_with_one_line_and_no_output(cli, files, tmp_path, capsys, make_args, message):
     _, grey, _, _ = files

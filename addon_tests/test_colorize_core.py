@@ -7,8 +7,11 @@ import numpy as np
 import pytest
 import torch
 
-from neural_render.worker.colorize import (decode, gamut_bins, inference, lab, metrics, model, rebalance, seamless,
-                                           training, weights)
+from fixtures import colorize_metrics as metrics
+from fixtures.texture_metrics import seam_ratio
+from neural_render.worker.colorize import (decode, gamut_bins, inference, lab, model, rebalance, seamless,
+                                           weights)
+from training import colorize_training as training
 
 
 @pytest.fixture(autouse=True, scope="module")
@@ -171,13 +174,13 @@ def test_seamless_input_gives_a_seamless_output():
                 parameter.mul_(3.0)
     y, x = np.mgrid[0:96, 0:128]
     tile = (50 + 20 * np.sin(2 * np.pi * x / 64) * np.cos(2 * np.pi * y / 48)).astype(np.float32)
-    assert seamless.seam_ratio(tile) < 1.2  # the input tiles
+    assert seam_ratio(tile) < 1.2  # the input tiles
     plain = inference.predict_ab(net, tile, torch.device("cpu"), 0.38, 128, seamless_input=False)
     wrapped = inference.predict_ab(net, tile, torch.device("cpu"), 0.38, 128, seamless_input=True)
     full_plain = decode.upsample(plain, 96, 128, wrap=False)
     full_wrapped = decode.upsample(wrapped, 96, 128, wrap=True)
-    assert seamless.seam_ratio(full_wrapped) < 1.5
-    assert seamless.seam_ratio(full_plain) > 1.5 * seamless.seam_ratio(full_wrapped)
+    assert seam_ratio(full_wrapped) < 1.5
+    assert seam_ratio(full_plain) > 1.5 * seam_ratio(full_wrapped)
 
 
 def test_metrics_behave():

@@ -10,9 +10,10 @@ import torch
 import neural_render.worker.colorize  # noqa: F401  (registers the jobs)
 from colorize_fixtures import coloured_two_region_reference, tiny_checkpoint, two_region_grey
 from neural_render.worker import jobs
-from neural_render.worker.colorize import lab, seamless
+from fixtures.texture_metrics import seam_ratio
+from neural_render.worker.colorize import lab
 
-CACHE = {}
+CACHE = jobs.ModelCache()  # models stay warm across the tests, as in the worker
 
 
 @pytest.fixture(autouse=True, scope="module")
@@ -23,7 +24,7 @@ def _one_torch_thread(one_torch_thread):
 def run(kind, params, inputs):
     messages = []
     context = jobs.JobContext("test", torch.device("cpu"), threading.Event(),
-                              lambda fraction, message: messages.append((fraction, message)), cache=CACHE)
+                              lambda fraction, message: messages.append((fraction, message)), CACHE)
     outputs = jobs.find(kind)(context, params, inputs)
     return outputs, messages
 
@@ -77,7 +78,7 @@ def test_auto_seamless_output_tiles(checkpoint):
     outputs, _ = run("colorize.auto", {"weights_path": checkpoint, "seamless": True},
                      {"image": tile[:, :, None].astype(np.float32)})
     ab = lab.linear_rgb_to_lab(outputs["image"])[:, :, 1:]
-    assert seamless.seam_ratio(ab) < 1.5
+    assert seam_ratio(ab) < 1.5
 
 
 def test_auto_uses_the_bundled_model_by_default_and_says_so(tmp_path, monkeypatch):

@@ -9,9 +9,12 @@ import numpy as np
 import pytest
 import torch
 
-import train_colorizer
-from neural_render.worker.colorize import evaluation, rebalance, training, training_data, weights
+from neural_render.worker.colorize import rebalance, weights
 from neural_render.worker.imageio.files import write_image
+from training import colorize_evaluation as evaluation
+from training import colorize_training as training
+from training import colorize_training_data as training_data
+from training import train_colorizer
 
 SMALL = dict(crop=32, batch_size=4, long_side=64)
 
@@ -105,7 +108,7 @@ def _heldout_report(model_payload, model):
 
 @pytest.mark.skipif(not os.path.isfile(weights.BUNDLED_PATH), reason="the bundled small model is not built")
 def test_bundled_model_beats_the_constant_baselines_on_heldout_crops():
-    """The shipped small model (trained by scripts/train_colorizer.py --bundled on the left 70 % of
+    """The shipped small model (trained by scripts/training/train_colorizer.py --bundled on the left 70 % of
     each bundled image) against input-independent predictions on the right 25 % it never saw.
 
     Scored on the distribution it predicts (the training objective), which is fair to any decode:

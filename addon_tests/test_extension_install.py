@@ -1,6 +1,6 @@
 """The built zip installs into Blender like a user's would, and enabling/disabling leaks nothing.
 
-The zip is built with Blender's own extension tool (scripts/build_extension.py), then installed with
+The zip is built with Blender's own extension tool (scripts/setup/build_extension.py), then installed with
 ``bpy.ops.extensions.package_install_files`` into the *User Default* repository. That happens in a
 separate ``bpy`` process whose user folders (config, scripts, extensions) all point into a temporary
 folder, so the real user's Blender setup is never read or written, and the pytest process's own
@@ -17,7 +17,7 @@ import subprocess
 import sys
 import zipfile
 
-PACKAGE_ID = "neural_render"
+PACKAGE_ID = "neural_render_suite"
 REPO_MODULE = "user_default"
 MODULE_NAME = f"bl_ext.{REPO_MODULE}.{PACKAGE_ID}"
 CYCLES = 2  # disable/re-enable rounds
@@ -208,7 +208,7 @@ if __name__ == "__main__":
 
 import pytest  # noqa: E402  (the probe above runs without pytest)
 
-import build_extension  # noqa: E402  (scripts/ is on sys.path, see conftest.py)
+from setup import build_extension  # noqa: E402  (scripts/ is on sys.path: pytest.ini)
 
 
 def isolated_blender_env(home):
@@ -252,7 +252,7 @@ def section(report, key):
 
 def test_zip_root_is_the_manifest_and_the_addon_package(built_zip):
     names = zipfile.ZipFile(built_zip).namelist()
-    assert os.path.basename(built_zip) == "neural_render-0.1.0.zip"
+    assert os.path.basename(built_zip) == "neural_render_suite-0.1.0.zip"
     for required in ("blender_manifest.toml", "__init__.py", "blender/__init__.py",
                      "worker/__init__.py", "worker/main.py", "protocol/__init__.py"):
         assert required in names, f"{required} missing from the zip's root; it holds: {names}"
@@ -268,7 +268,7 @@ def test_build_command_prints_the_zip_path(tmp_path):
     done = subprocess.run([sys.executable, script, "--output-dir", str(tmp_path)],
                           capture_output=True, text=True, timeout=300)
     assert done.returncode == 0, done.stderr
-    assert done.stdout.strip() == str(tmp_path / "neural_render-0.1.0.zip")
+    assert done.stdout.strip() == str(tmp_path / "neural_render_suite-0.1.0.zip")
     assert zipfile.is_zipfile(done.stdout.strip())
 
 
@@ -284,7 +284,7 @@ def test_build_fails_with_one_line_naming_the_manifest(tmp_path):
     message = str(caught.value)
     assert "\n" not in message
     assert "Neural Magic" in message and str(bad) in message, message
-    assert not (tmp_path / "out" / "neural_render-0.1.0.zip").exists()
+    assert not (tmp_path / "out" / "neural_render_suite-0.1.0.zip").exists()
 
 
 def test_install_uses_only_the_temporary_user_folders(report, blender_home):

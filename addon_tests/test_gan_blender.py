@@ -8,7 +8,11 @@ import pytest
 
 from gan_fixtures import brick_texture
 from neural_render.blender import datablocks
-from neural_render.worker.gan import checkpoint
+from neural_render.protocol.specs import gan as spec
+from neural_render.worker.gan import checkpoint, generate
+from neural_render.worker.gan.exemplar_gan import ExemplarGan
+
+QUICK = {"crop_size": 32, "batch_size": 2}  # a tiny training crop: a step takes milliseconds
 
 
 @pytest.fixture
@@ -94,3 +98,84 @@ def test_bad_generate_request_changes_nothing(scene_with_exemplar, tmp_path):
         bpy.ops.neural_render.gan_generate("EXEC_DEFAULT", model_path=str(bad), width=64, height=64)
     assert sorted(image.name for image in bpy.data.images) == before
     assert os.listdir(tmp_path) == ["bad.nrgan"]
+
+
+def test_panel_and_operators_share_one_declaration_of_each_setting(addon):
+    settings = bpy.context.scene.neural_render_gan.bl_rna.properties
+    for operator, names in ((bpy.ops.neural_render.gan_train, ("minutes", "resume")),
+                            (bpy.ops.neural_render.gan_generate,
+                             ("width", "height", "seed", "count", "tileable", "variation"))):
+        properties = operator.get_rna_type().properties
+        for name in names + ("model_path",):
+            ours, theirs = settings[name], properties[name]
+            assert ours.description.startswith(theirs.description[:40])
+            for attribute in ("default", "hard_min", "hard_max"):
+                if hasattr(ours, attribute):
+                    assert getattr(ours, attribute) == getattr(theirs, attribute), (name, attribute)
+    assert settings["minutes"].default == spec.DEFAULT_MINUTES and settings["width"].default == spec.DEFAULT_WIDTH
+    assert settings["count"].hard_max == spec.MAX_COUNT and settings["width"].hard_max == spec.MAX_SIZE
+    assert settings["tileable"].default is True, "tileable by default, as in the worker and the CLI"
+
+
+def _trained_model(exemplar, path):
+    assert bpy.ops.neural_render.gan_train("EXEC_DEFAULT", image_name=exemplar.name, model_path=path, minutes=0,
+                                           steps=1, **QUICK) == {"FINISHED"}
+    return ExemplarGan.load(path)
+
+
+def test_train_takes_the_panel_settings_and_keywords_win(scene_with_exemplar, tmp_path):
+    scene, exemplar = scene_with_exemplar
+    settings = scene.neural_render_gan
+    path = str(tmp_path / "panel.nrgan")
+    settings.model_path, settings.minutes, settings.periodic_pattern = path, 0.02, True
+    assert bpy.ops.neural_render.gan_train("EXEC_DEFAULT", image_name=exemplar.name, **QUICK) == {"FINISHED"}
+    payload = checkpoint.load(path)
+    assert payload["model_config"]["periodic_channels"] == spec.PERIODIC_PATTERN_CHANNELS, \
+        "the panel's Periodic Pattern"
+    assert 1.15 < payload["seconds_trained"] < 60, "the panel's 0.02 minutes, not the default 10"
+
+    # Keywords win over the panel: no periodic channels, a step budget, another file.
+    other = str(tmp_path / "keywords.nrgan")
+    assert bpy.ops.neural_render.gan_train("EXEC_DEFAULT", image_name=exemplar.name, model_path=other, minutes=0,
+                                           steps=2, periodic_pattern=False, **QUICK) == {"FINISHED"}
+    payload = checkpoint.load(other)
+    assert payload["model_config"]["periodic_channels"] == 0 and payload["trainer"]["steps"] == 2
+    assert settings.model_path == other, "the trained model becomes the panel's"
+
+    # The panel's Resume continues the panel's model (now the one just trained).
+    settings.resume = True
+    assert bpy.ops.neural_render.gan_train("EXEC_DEFAULT", image_name=exemplar.name, minutes=0, steps=1,
+                                           **QUICK) == {"FINISHED"}
+    assert checkpoint.load(other)["trainer"]["steps"] == 3
+
+
+def test_generate_takes_the_panel_settings_and_keywords_win(scene_with_exemplar, tmp_path):
+    scene, exemplar = scene_with_exemplar
+    path = str(tmp_path / "bricks.nrgan")
+    model = _trained_model(exemplar, path)
+    settings = scene.neural_render_gan
+    assert settings.model_path == path
+    settings.width, settings.height, settings.seed, settings.count = 40, 24, 7, 2
+    settings.variation, settings.tileable, settings.make_material = 1.0, False, True
+
+    def texture(seed):  # top row first, as the worker made it
+        return datablocks.image_to_array(bpy.data.images[datablocks.result_name("GAN", f"bricks seed {seed}")])[::-1]
+
+    assert bpy.ops.neural_render.gan_generate("EXEC_DEFAULT") == {"FINISHED"}
+    first, second = texture(7), texture(8)
+    assert first.shape[:2] == second.shape[:2] == (24, 40), "the panel's size, seed and count"
+    expected = generate.generate(model.sampler, model.scale, 40, 24, seed=7, tileable=False, variation=1.0)
+    assert np.allclose(first[:, :, :3], expected, atol=1e-5), "the panel's variation and tileable reach the worker"
+    for other in (dict(tileable=True, variation=1.0), dict(tileable=False, variation=0.0)):
+        assert not np.allclose(first[:, :, :3], generate.generate(model.sampler, model.scale, 40, 24, seed=7, **other),
+                               atol=1e-3)
+    material = bpy.context.active_object.data.materials[0]
+    assert material.node_tree.nodes["NR GAN Texture"].image.name == datablocks.result_name("GAN", "bricks seed 7")
+
+    # Keywords win; height 0 means "the width".
+    assert bpy.ops.neural_render.gan_generate("EXEC_DEFAULT", width=32, height=0, seed=3, count=1, tileable=True,
+                                              variation=0.0) == {"FINISHED"}
+    image = texture(3)
+    assert image.shape[:2] == (32, 32)
+    assert np.allclose(image[:, :, :3], generate.generate(model.sampler, model.scale, 32, 32, seed=3, tileable=True,
+                                                          variation=0.0), atol=1e-5)

@@ -6,7 +6,8 @@ import numpy as np
 import pytest
 
 from gan_fixtures import brick_texture, write_folder
-from neural_render.worker.gan import checkpoint, metrics
+from fixtures import texture_metrics as metrics
+from neural_render.worker.gan import checkpoint
 from neural_render.worker.imageio.files import read_image, write_image
 
 
@@ -23,12 +24,18 @@ def test_train_then_generate_tileable_exr(cli, exemplar_png, tmp_path, capsys):
                 "--crop-size", "32", "--batch-size", "2", "--periodic-channels", "2"]) == 0
     assert checkpoint.load(model)["model_config"]["periodic_channels"] == 2
     out = tmp_path / "tex.exr"
-    assert cli(["gan-generate", "--model", str(model), "--size", "96", "64", "--seed", "3", "--tileable",
+    assert cli(["gan-generate", "--model", str(model), "--size", "96", "64", "--seed", "3",
                 "--out", str(out)]) == 0
     image = read_image(str(out))
     assert image.shape[:2] == (64, 96)
-    assert metrics.seam_ratio(image[:, :, :3]) < 1.5
+    assert metrics.seam_ratio(image[:, :, :3]) < 1.5, "tileable is the default, as in the worker and Blender"
     assert "wrote 1 file(s) of 96x64" in capsys.readouterr().out
+    explicit, plain = tmp_path / "explicit.exr", tmp_path / "plain.exr"
+    for flag, path in (("--tileable", explicit), ("--no-tileable", plain)):
+        assert cli(["gan-generate", "--model", str(model), "--size", "96", "64", "--seed", "3", flag,
+                    "--out", str(path)]) == 0
+    assert np.array_equal(read_image(str(explicit)), image)
+    assert not np.array_equal(read_image(str(plain)), image), "--no-tileable reaches the sampler"
 
     assert cli(["gan-generate", "--model", str(model), "--size", "32", "32", "--count", "2",
                 "--out", str(tmp_path / "v.png")]) == 0
@@ -41,6 +48,21 @@ def test_train_then_generate_tileable_exr(cli, exemplar_png, tmp_path, capsys):
     assert cli(["gan-generate", "--model", str(model), "--size", "32", "32", "--variation", "1",
                 "--out", str(varied)]) == 0
     assert not np.array_equal(read_image(str(varied)), first), "--variation reaches the sampler"
+
+
+def test_walk_writes_numbered_frames_as_it_goes(cli, exemplar_png, tmp_path, capsys):
+    model = tmp_path / "bricks.nrgan"
+    assert cli(["gan-train", "--exemplar", str(exemplar_png), "--out", str(model), "--steps", "1",
+                "--crop-size", "32", "--batch-size", "2"]) == 0
+    out = tmp_path / "frames" / "walk.png"
+    out.parent.mkdir()
+    assert cli(["gan-generate", "--model", str(model), "--size", "32", "32", "--count", "2", "--walk", "3",
+                "--out", str(out)]) == 0
+    assert sorted(os.listdir(out.parent)) == [f"walk_{index:03d}.png" for index in range(6)]
+    assert all(read_image(str(out.parent / name)).shape[:2] == (32, 32) for name in os.listdir(out.parent))
+    assert "latent walk's frames of 32x32" in capsys.readouterr().out
+    assert cli(["gan-generate", "--model", str(model), "--walk", "3", "--out", str(out)]) == 2
+    assert "--walk needs --count 2" in capsys.readouterr().err
 
 
 def test_resume_and_folder_training(cli, exemplar_png, tmp_path):
@@ -60,7 +82,7 @@ def test_resume_and_folder_training(cli, exemplar_png, tmp_path):
     (lambda tmp, ex: ["gan-train", "--exemplar", str(ex), "--out", str(tmp / "m.nrgan"), "--steps", "1",
                       "--crop-size", "128"], "training crops are 128 px"),
     (lambda tmp, ex: ["gan-train", "--exemplar", str(ex), "--out", str(tmp / "m.nrgan"), "--steps", "1",
-                      "--periodic-channels", "-1"], "periodic_channels must be from 0 to 8"),
+                      "--periodic-channels", "-1"], "--periodic-channels must be from 0 to 8"),
     (lambda tmp, ex: ["gan-train", "--folder", str(tmp / "nope"), "--out", str(tmp / "m.nrgan")], "no folder"),
     (lambda tmp, ex: ["gan-train", "--exemplar", str(tmp / "missing.png"), "--out", str(tmp / "m.nrgan")],
      "no such file"),

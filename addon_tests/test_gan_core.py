@@ -11,7 +11,8 @@ import pytest
 import torch
 
 from gan_fixtures import TINY_PSGAN, brick_texture, tiny_exemplar_model
-from neural_render.worker.gan import checkpoint, generate, metrics, training_loop
+from fixtures import texture_metrics as metrics
+from neural_render.worker.gan import checkpoint, generate, training_loop
 from neural_render.worker.gan.errors import CheckpointError, GanInputError
 from neural_render.worker.gan.exemplar_gan import ExemplarGan
 from neural_render.worker.gan.noise import sample_noise, seeded_generator
@@ -198,7 +199,7 @@ def test_latent_walk_starts_at_the_seed_and_moves_smoothly(trained):
 
 
 def test_2048_texture_is_generated_whole_and_tiles_exactly():
-    """The size users ask for (its time is in scripts/bench_gan.py, not here)."""
+    """The size users ask for (its time is in scripts/bench/bench_gan.py, not here)."""
     model = ExemplarGan(device="cpu")
     image = generate.generate(model.sampler, 1.0, 2048, 2048, seed=0, tileable=True)
     assert image.shape == (2048, 2048, 3) and np.isfinite(image).all()
@@ -320,8 +321,10 @@ def test_disk_full_while_saving_keeps_the_previous_checkpoint(trained, tmp_path)
     before = path.read_bytes()
     script = f"""
 import resource, signal, sys
-sys.path.insert(0, {os.path.dirname(__file__)!r})
-import conftest  # installs the neural_render package
+sys.path[:0] = [{os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "scripts")!r},
+                {os.path.dirname(os.path.abspath(__file__))!r}]  # addon_path; gan_fixtures
+import addon_path
+addon_path.install()
 from gan_fixtures import tiny_exemplar_model
 from neural_render.worker.gan.errors import CheckpointError
 model = tiny_exemplar_model(seed=3)

@@ -10,19 +10,21 @@ import torch
 import neural_render.worker.gan  # noqa: F401  (registers the jobs)
 from gan_fixtures import brick_texture, write_folder
 from job_runner import Recorder, run_job
+from neural_render.protocol.frame_paths import frame_path
 from neural_render.worker import jobs
-from neural_render.worker.gan import checkpoint, metrics
+from fixtures import texture_metrics as metrics
+from neural_render.worker.gan import checkpoint
 from neural_render.worker.imageio.files import read_image
 
 # Small settings so a job trains for a second or two; the default model is what users get.
 FAST = {"steps": 3, "batch_size": 2, "crop_size": 32}
 
 
-def run(kind, params, inputs=None, recorder=None):
-    return run_job(kind, params, inputs or {}, recorder, CACHE)
+def run(kind, params, inputs=None, recorder=None, cache=None):
+    return run_job(kind, params, inputs or {}, recorder, CACHE if cache is None else cache)
 
 
-CACHE = {}
+CACHE = jobs.ModelCache()
 
 
 @pytest.fixture(scope="module")
@@ -59,8 +61,8 @@ def test_periodic_channels_out_of_range_are_refused(tmp_path):
 
 
 def test_train_reports_progress_with_eta(tmp_path):
-    recorder = Recorder()
-    run("gan.train", dict(FAST, model_path=str(tmp_path / "m.nrgan"), steps=8),
+    recorder = Recorder()  # about a second of training: the context passes a message every quarter second
+    run("gan.train", dict(FAST, model_path=str(tmp_path / "m.nrgan"), steps=None, minutes=0.02),
         {"exemplar": brick_texture(64, 64)}, recorder)
     texts = [message for _, message in recorder.messages]
     assert any("ETA" in text for text in texts)
@@ -117,6 +119,47 @@ def test_generate_walk_frames(exemplar_model):
     assert sorted(outputs) == [f"frame_{index:04d}" for index in range(6)]
 
 
+def test_walk_with_an_output_pattern_writes_each_frame_and_returns_the_last(exemplar_model, tmp_path):
+    path, _ = exemplar_model
+    walk = {"model_path": str(path), "width": 32, "height": 32, "count": 2, "walk_frames": 3}
+    in_memory = run("gan.generate", walk)
+    pattern = str(tmp_path / "new folder" / "walk_###.exr")
+    outputs = run("gan.generate", dict(walk, output_pattern=pattern))
+    assert sorted(outputs) == ["last"], "the frames are in the files, not in the reply"
+    assert sorted(os.listdir(tmp_path / "new folder")) == [f"walk_{index:03d}.exr" for index in range(6)]
+    for index in range(6):
+        written = read_image(frame_path(pattern, index))
+        assert np.allclose(written[:, :, :3], in_memory[f"frame_{index:04d}"], atol=1e-6)
+    assert np.array_equal(outputs["last"], in_memory["frame_0005"])
+
+
+def test_a_walk_written_to_files_is_not_held_in_memory(exemplar_model, tmp_path, monkeypatch):
+    """The job's memory limit counts what it returns: a walk written frame by frame holds one frame."""
+    from neural_render.worker.gan import job as gan_job
+    path, _ = exemplar_model
+    monkeypatch.setattr(gan_job, "MAX_TOTAL_PIXELS", 5 * 32 * 32)  # five frames of the six
+    walk = {"model_path": str(path), "width": 32, "height": 32, "count": 2, "walk_frames": 3}
+    with pytest.raises(jobs.JobInputError, match="too much for one job.*output_pattern"):
+        run("gan.generate", walk)
+    run("gan.generate", dict(walk, output_pattern=str(tmp_path / "f_####.png")))
+    assert len(os.listdir(tmp_path)) == 6
+
+
+def test_generate_keeps_the_model_warm_and_notices_a_replaced_file(exemplar_model, tmp_path):
+    path, _ = exemplar_model
+    copy = tmp_path / "copy.nrgan"
+    copy.write_bytes(path.read_bytes())
+    cache = jobs.ModelCache()
+    request = {"model_path": str(copy), "width": 32, "height": 32, "seed": 1}
+    first = run("gan.generate", request, cache=cache)["texture"]
+    assert len(cache) == 1
+    assert np.array_equal(run("gan.generate", request, cache=cache)["texture"], first)
+    run("gan.train", dict(FAST, model_path=str(copy), resume=True, steps=2), {"exemplar": brick_texture(96, 96)})
+    retrained = run("gan.generate", request, cache=cache)["texture"]
+    assert not np.array_equal(retrained, first), "the retrained file is loaded, not the warm old model"
+    assert len(cache) == 1, "the old model is dropped, not kept beside the new one"
+
+
 @pytest.mark.parametrize("params, message", [
     ({}, "model_path is required"),
     ({"model_path": "/nonexistent/m.nrgan"}, "no model file"),
@@ -124,7 +167,8 @@ def test_generate_walk_frames(exemplar_model):
     ({"width": -3}, "width must be from 1"),
     ({"count": 0}, "count must be from 1"),
     ({"seed": "seven"}, "seed must be a whole number"),
-    ({"variation": 2}, "variation must be from 0.0 to 1.0"),
+    ({"variation": 2}, "variation must be from 0 to 1"),
+    ({"width": 64, "output_pattern": "/tmp/frame_####.exr"}, "output_pattern is for latent walks"),
     ({"width": 16384, "height": 16384, "count": 2}, "too much for one job"),
 ])
 def test_generate_bad_params_are_input_errors(exemplar_model, params, message):
@@ -170,6 +214,10 @@ def test_folder_model_trains_samples_and_interpolates(tmp_path):
     frames = run("gan.generate", {"model_path": str(path), "seed": 1, "walk_frames": 4})
     assert len(frames) == 5
     assert np.allclose(frames["frame_0000"], samples["texture_000"], atol=1e-5)
+    written = run("gan.generate", {"model_path": str(path), "seed": 1, "walk_frames": 4,
+                                   "output_pattern": str(tmp_path / "walk" / "f_####.exr")})
+    assert sorted(written) == ["last"] and np.allclose(written["last"], frames["frame_0004"], atol=1e-5)
+    assert sorted(os.listdir(tmp_path / "walk")) == [f"f_{index:04d}.exr" for index in range(5)]
     with pytest.raises(jobs.JobInputError, match="makes 32x32 px images"):
         run("gan.generate", {"model_path": str(path), "width": 64})
 

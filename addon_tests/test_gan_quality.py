@@ -1,18 +1,14 @@
 """Long quality run (marked slow): the default exemplar model trained for 10 minutes on the
-Blender-rendered stone exemplar. scripts/bench_gan.py reports the full figures; this checks the
+Blender-rendered stone exemplar. scripts/bench/bench_gan.py reports the full figures; this checks the
 ones that need no VGG backbone."""
-
-import os
-import sys
 
 import numpy as np
 import pytest
 
-from neural_render.worker.gan import generate, metrics, training_loop
+from fixtures import texture_metrics as metrics
+from neural_render.worker.gan import generate, training_loop
 from neural_render.worker.gan.exemplar_gan import ExemplarGan
 from neural_render.worker.imageio.colour import linear_to_srgb
-
-sys.path.insert(0, os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "scripts"))
 
 
 def colour_histogram(images, bins=8):
@@ -23,7 +19,7 @@ def colour_histogram(images, bins=8):
 
 @pytest.mark.slow
 def test_ten_minute_exemplar_model_learns_the_texture(tmp_path):
-    from gan_exemplar import render_exemplar
+    from fixtures.gan_exemplar import render_exemplar
     exemplar = render_exemplar(256)
     model = ExemplarGan(seed=0)
     model.attach_exemplar(exemplar)

@@ -14,9 +14,9 @@ import pytest
 from mathutils import Vector
 
 from neural_render.blender import datablocks
-from neural_render.worker.relight import directions as sphere
+from neural_render.protocol import sphere
 from neural_render.worker.relight.weights import Mapping
-from relight_scene import render_top_first
+from fixtures.relight_scene import render_top_first
 
 MAP_W, MAP_H = 256, 128
 

@@ -1,5 +1,6 @@
 """Relighting core without Blender: sphere conventions, weights, set parsing, the GEMM engine."""
 
+import ast
 import json
 import math
 import os
@@ -8,8 +9,8 @@ import numpy as np
 import pytest
 import torch
 
+from neural_render.protocol import sphere
 from neural_render.worker.imageio.files import write_image
-from neural_render.worker.relight import directions as sphere
 from neural_render.worker.relight import engine, light_sets, weights
 from neural_render.worker.relight.light_sets import LightSetError
 from neural_render.worker.relight.weights import Environment, Mapping
@@ -73,8 +74,9 @@ def test_weights_sum_to_the_maps_integral_times_strength():
 
 def test_plain_colour_weights_are_cell_solid_angles():
     lights = sphere.latlong_grid_directions(16, 8)
-    areas = weights.cell_solid_angles(lights)
+    areas = sphere.cell_solid_angles(lights)
     assert math.isclose(areas.sum(), 4 * math.pi, rel_tol=1e-9)
+    assert np.array_equal(sphere.cell_solid_angles(lights, nearest=weights.nearest_light), areas)
     # Cells between the polar rows are the lat-long cells: their exact area is known.
     row = 3  # elevations 0..22.5 degrees
     exact = (2 * math.pi / 16) * (math.sin(math.radians(22.5)) - 0.0)
@@ -113,16 +115,30 @@ def test_no_aliasing_from_detail_finer_than_the_cells():
     image = np.zeros((height, width, 3), np.float32)
     image[:, ::8] = 8.0  # one column in eight: mean 1
     lights = sphere.latlong_grid_directions(16, 8)
-    areas = weights.cell_solid_angles(lights)
+    areas = sphere.cell_solid_angles(lights)
     for degrees in (0.0, 0.3, 11.0):
         w = weights.light_weights(Environment(image, mapping=weights.z_rotation(degrees)), lights)
         assert np.allclose(w[:, 0], areas, rtol=0.02)
 
 
 def test_sun_angle_is_the_disc_of_the_cells_solid_angle():
-    assert math.isclose(weights.sun_angle_for_cell(2 * math.pi), math.pi)
-    angle = weights.sun_angle_for_cell(0.01)
+    assert math.isclose(sphere.sun_angle_for_cell(2 * math.pi), math.pi)
+    angle = sphere.sun_angle_for_cell(0.01)
     assert math.isclose(2 * math.pi * (1 - math.cos(angle / 2)), 0.01, rel_tol=1e-9)
+    lights = sphere.latlong_grid_directions(8, 4)
+    expected = [sphere.sun_angle_for_cell(area) for area in sphere.cell_solid_angles(lights)]
+    assert np.allclose(sphere.sun_angles(lights), expected)
+    assert np.allclose(sphere.sun_angles(np.array([[0.0, 0.0, 1.0]])), [math.pi]), "one light: a half-sky sun at most"
+
+
+@pytest.mark.parametrize("lights", [
+    sphere.latlong_grid_directions(1, 1), sphere.latlong_grid_directions(4, 2),
+    sphere.latlong_grid_directions(32, 16), sphere.normalize(np.random.default_rng(7).normal(size=(300, 3))),
+], ids=["1x1", "4x2", "32x16", "random300"])
+def test_voronoi_cell_areas_sum_to_the_sphere(lights):
+    areas = sphere.cell_solid_angles(lights)
+    assert areas.shape == (len(lights),) and (areas > 0).all()
+    assert math.isclose(areas.sum(), 4 * math.pi, rel_tol=1e-9)
 
 
 # -- light sets -------------------------------------------------------------------------------
@@ -255,19 +271,30 @@ def test_nearest_light_is_the_largest_cosine():
     lights = sphere.normalize(rng.normal(size=(200, 3)))
     vectors = sphere.normalize(rng.normal(size=(5000, 3)))
     best = np.max(vectors @ lights.T, axis=1)
-    for found in (weights.nearest_light(vectors, lights), weights._nearest_light_brute_force(vectors, lights)):
+    for found in (weights.nearest_light(vectors, lights), sphere.nearest_light(vectors, lights)):
         assert np.allclose(np.einsum("nc,nc->n", vectors, lights[found]), best, atol=1e-12)
 
 
-def test_blender_side_cell_geometry_matches_the_worker():
-    """The capture (Blender side, no worker imports) sizes suns with its own copy of this geometry."""
-    import importlib.util
-    path = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "addon", "blender",
-                        "relight", "cells.py")
-    spec = importlib.util.spec_from_file_location("relight_cells_copy", path)
-    cells = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(cells)  # numpy only: loadable without bpy
-    directions = cells.latlong_grid_directions(16, 8)
-    assert np.allclose(directions, sphere.latlong_grid_directions(16, 8))
-    assert np.allclose(cells.cell_solid_angles(directions), weights.cell_solid_angles(directions), rtol=1e-3)
-    assert cells.sun_angle_for_cell(0.3) == weights.sun_angle_for_cell(0.3)
+# The sphere geometry exists once (protocol/sphere.py): the capture places and sizes its suns with the
+# same functions the worker weights the set with.
+_GEOMETRY = {"normalize", "direction_to_uv", "uv_to_direction", "texel_directions", "texel_solid_angles",
+             "euler_xyz_matrix", "latlong_grid_directions", "cell_solid_angles", "sun_angle_for_cell", "sun_angles"}
+
+
+def test_one_copy_of_the_sphere_geometry():
+    repo = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+    defined = {}
+    for top in ("addon", "scripts"):
+        for root, _, files in os.walk(os.path.join(repo, top)):
+            for name in files:
+                if name.endswith(".py"):
+                    path = os.path.join(root, name)
+                    with open(path, encoding="utf-8") as handle:
+                        tree = ast.parse(handle.read())
+                    for node in ast.walk(tree):
+                        if isinstance(node, ast.FunctionDef) and node.name in _GEOMETRY:
+                            defined.setdefault(node.name, []).append(os.path.relpath(path, repo))
+    assert defined == {name: [os.path.join("addon", "protocol", "sphere.py")] for name in _GEOMETRY}
+    assert not os.path.exists(os.path.join(repo, "addon", "blender", "relight", "cells.py"))
+    assert not os.path.exists(os.path.join(repo, "addon", "worker", "relight", "directions.py"))
+    assert light_sets.sphere is sphere and weights.sphere is sphere

@@ -7,15 +7,13 @@ samples than each light (it is one render, the set is an average of many). A wro
 or a mirrored azimuth in the weights must cost more than the stated margin.
 """
 
-import math
-
-import numpy as np
 import pytest
 
-from neural_render.blender.relight import capture, cells
+from neural_render.blender.relight import capture
+from neural_render.protocol import sphere
 from neural_render.worker.imageio.files import read_image
 from neural_render.worker.relight import engine, light_sets, weights
-from relight_scene import build_scene, render_top_first, set_hdri_world, tonemapped_psnr
+from fixtures.relight_scene import build_scene, render_top_first, set_hdri_world, tonemapped_psnr
 
 ROTATION_DEG = 37.0
 STRENGTH = 1.7
@@ -31,7 +29,7 @@ def _psnrs(hdri_path, grid, light_samples, reference_samples, folder):
     set_hdri_world(scene, hdri_path, ROTATION_DEG, STRENGTH)
     reference = render_top_first(scene)
     scene.cycles.samples = light_samples
-    capture.capture_light_stage(scene, str(folder), cells.latlong_grid_directions(*grid))
+    capture.capture_light_stage(scene, str(folder), sphere.latlong_grid_directions(*grid))
     light_set = light_sets.load_light_set(folder)
     loaded = engine.load_set(light_set, "cpu")
     hdri = read_image(hdri_path)

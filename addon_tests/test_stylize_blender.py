@@ -7,11 +7,11 @@ import bpy
 import numpy as np
 import pytest
 
-from stylize_fixtures import brush_painting, display_to_linear, render_like_scene
+from fixtures.stylize_fixtures import brush_painting, display_to_linear, render_like_scene
 from neural_render.blender import datablocks
 from neural_render.worker.imageio.files import read_image
 from neural_render.worker.stylize import temporal
-from neural_render.worker.stylize.job import read_exr_part
+from neural_render.worker.imageio.exr import read_exr_part
 
 FAST = {"preset": "fast", "steps": 8}
 
@@ -46,6 +46,30 @@ def test_stylize_image_datablock_through_the_worker(scene_with_images):
     assert bpy.ops.neural_render.stylize_image("EXEC_DEFAULT", image_name=content.name, style_name=style.name,
                                                **FAST) == {"FINISHED"}
     assert len(bpy.data.images) == count
+
+
+def test_exec_default_takes_the_panels_settings_and_a_keyword_wins(scene_with_images):
+    """The settings rule: a script that names nothing gets the panel's values; a keyword overrides one."""
+    scene, content, style = scene_with_images
+    settings = scene.neural_render_stylize
+    settings.styles.add().image = style
+    settings.preset = "fast"
+    original = datablocks.image_to_array(content)[:, :, :3]
+    name = datablocks.result_name("Stylized", content.name)
+
+    settings.strength = 0.0  # no style term: the optimisation keeps (nearly) the content
+    assert bpy.ops.neural_render.stylize_image("EXEC_DEFAULT", image_name=content.name, steps=8) == {"FINISHED"}
+    unstyled = np.abs(datablocks.image_to_array(bpy.data.images[name])[:, :, :3] - original).mean()
+
+    assert bpy.ops.neural_render.stylize_image("EXEC_DEFAULT", image_name=content.name, steps=8,
+                                               strength=1.0) == {"FINISHED"}
+    styled = np.abs(datablocks.image_to_array(bpy.data.images[name])[:, :, :3] - original).mean()
+    assert styled > 5 * unstyled, (unstyled, styled)
+    assert settings.strength == 0.0, "a keyword overrides the panel for one call, it does not change it"
+
+    settings.strength, settings.layer_weights = 1.0, (0.0, 0.0, 0.0, 0.0, 0.0)
+    with pytest.raises(RuntimeError, match="All style layer weights are zero"):
+        bpy.ops.neural_render.stylize_image("EXEC_DEFAULT", image_name=content.name, steps=8)
 
 
 def test_missing_style_fails_cleanly_and_changes_nothing(scene_with_images):

@@ -3,7 +3,7 @@
 import numpy as np
 import pytest
 
-from stylize_fixtures import brush_painting, display_to_linear, render_like_scene
+from fixtures.stylize_fixtures import brush_painting, display_to_linear, render_like_scene
 from neural_render.worker.imageio.files import read_image, write_image
 
 
@@ -58,7 +58,7 @@ def test_layer_weights_and_init_image(cli, files, tmp_path):
     # One evaluation from a flat grey start: the result is still near that start, not near the content.
     assert cli(["stylize", "--content", str(content), "--style", str(style), "--init-image", str(start),
                 "--steps", "1", "--preset", "fast", "--layer-weight", "relu1_1=1", "--layer-weight", "relu2_1=0.5",
-                "--tv-weight", "0", "--backbone", "vgg16", "--clip-highlights", "--out", str(out)]) == 0
+                "--tv-weight", "0", "--backbone", "vgg16", "--no-keep-highlights", "--out", str(out)]) == 0
     result = read_image(str(out))[:, :, :3]
     original = read_image(str(content))[:, :, :3]
     assert np.abs(result - 0.25).mean() < 0.5 * np.abs(original.clip(0, 1) - 0.25).mean()

@@ -4,7 +4,7 @@ import numpy as np
 import pytest
 import torch
 
-from stylize_fixtures import brush_painting, render_like_scene
+from fixtures.stylize_fixtures import brush_painting, render_like_scene
 from neural_render.worker.backbones import vgg16
 from neural_render.worker.stylize import colour, losses, masks, multiscale, objective, optimize, pipeline, styles, temporal
 

@@ -7,7 +7,7 @@ import pytest
 import torch
 
 import neural_render.worker.stylize  # noqa: F401  (registers the jobs)
-from stylize_fixtures import brush_painting, display_to_linear, render_like_scene
+from fixtures.stylize_fixtures import brush_painting, display_to_linear, render_like_scene
 from neural_render.blender.worker_client import WorkerClient, WorkerConfig, WorkerError
 from job_runner import Recorder, run_job
 from neural_render.worker import jobs
@@ -15,7 +15,7 @@ from neural_render.worker.imageio.files import read_image, write_image
 
 # Tiny budgets: these tests check plumbing and contracts; quality is the benchmark's business.
 FAST = {"preset": "fast", "steps": 8, "backbone": "vgg16"}
-CACHE = {}
+CACHE = jobs.ModelCache()  # models stay warm across the tests, as in the worker
 
 
 def run(kind, params, inputs, recorder=None):

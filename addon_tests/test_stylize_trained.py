@@ -11,7 +11,7 @@ asserted.)
 
 import torch
 
-from stylize_fixtures import brush_painting
+from fixtures.stylize_fixtures import brush_painting
 from neural_render.worker.backbones import vgg16
 from neural_render.worker.stylize import losses, objective, optimize, styles
 

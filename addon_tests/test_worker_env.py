@@ -53,7 +53,7 @@ def test_bad_flavour_or_interpreter_is_a_clear_error(tmp_path):
 
 def test_pins_match_the_worker_requirements_file():
     """The add-on ships its own pins (scripts/ is not in the zip); they must not drift apart."""
-    with open(os.path.join(REPO_ROOT, "scripts", "requirements-worker.txt"), encoding="utf-8") as file:
+    with open(os.path.join(REPO_ROOT, "scripts", "setup", "requirements-worker.txt"), encoding="utf-8") as file:
         listed = {line.split("#")[0].strip() for line in file} - {""}
     assert {r.spec for r in worker_env.WORKER_REQUIREMENTS} == listed
 
@@ -155,7 +155,7 @@ def test_cancel_stops_a_command_that_ignores_terminate(tmp_path):
 
 def test_command_line_prints_progress_and_the_worker_python(tmp_path):
     target = tmp_path / "cli-env"
-    done = subprocess.run([sys.executable, os.path.join(REPO_ROOT, "scripts", "setup_worker_env.py"),
+    done = subprocess.run([sys.executable, os.path.join(REPO_ROOT, "scripts", "setup", "setup_worker_env.py"),
                            "--target", str(target), "--package", "six"],
                           capture_output=True, text=True, timeout=300)
     assert done.returncode == 0, done.stderr
@@ -167,7 +167,7 @@ def test_command_line_prints_progress_and_the_worker_python(tmp_path):
 
 
 def test_command_line_failure_is_one_line_and_exit_1(tmp_path):
-    done = subprocess.run([sys.executable, os.path.join(REPO_ROOT, "scripts", "setup_worker_env.py"),
+    done = subprocess.run([sys.executable, os.path.join(REPO_ROOT, "scripts", "setup", "setup_worker_env.py"),
                            "--target", str(tmp_path / "env"), "--python", str(tmp_path / "nope")],
                           capture_output=True, text=True, timeout=60)
     assert done.returncode == 1

@@ -12,16 +12,15 @@ import os
 import subprocess
 import sys
 
-ADDON_DIR = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "addon")
+SCRIPTS_DIR = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "scripts")
 MISSING = "neural-render-nonexistent-pkg-xyz"
 
 
 def run_operator(report_path):
     """In the separate process: register the operator, run it twice (works, fails), report."""
-    bootstrap = {}
-    with open(os.path.join(ADDON_DIR, "worker", "bootstrap.py"), encoding="utf-8") as file:
-        exec(compile(file.read(), file.name, "exec"), bootstrap)
-    bootstrap["install"](ADDON_DIR)
+    sys.path.insert(0, SCRIPTS_DIR)
+    import addon_path
+    addon_path.install()
 
     import bpy
     from neural_render.blender import worker_env_ops, worker_session

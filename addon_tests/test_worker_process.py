@@ -12,13 +12,32 @@ from neural_render.blender.worker_client import WorkerClient, WorkerConfig, Work
 from neural_render.protocol import framing, images, messages
 
 
+TEST_JOBS = os.path.join(os.path.dirname(os.path.abspath(__file__)), "worker_test_jobs.py")
+
+
 @pytest.fixture(scope="module")
 def client(tmp_path_factory):
+    """A worker with the tests' diagnostics jobs (crash, hang, garbage...) registered by --test-jobs."""
     log = tmp_path_factory.mktemp("worker") / "worker.log"
-    worker = WorkerClient(WorkerConfig(silence_timeout=3.0, cancel_grace=1.0, log_path=str(log)))
+    worker = WorkerClient(WorkerConfig(silence_timeout=3.0, cancel_grace=1.0, log_path=str(log),
+                                       worker_args=("--test-jobs", TEST_JOBS)))
     worker.wait_ready()
     yield worker
     worker.shutdown()
+
+
+def test_a_worker_started_as_the_add_on_starts_it_refuses_the_diagnostics_jobs(tmp_path):
+    product = WorkerClient(WorkerConfig(log_path=str(tmp_path / "worker.log")))
+    try:
+        offered = product.info()["jobs"]
+        assert "torch_identity" in offered and "stylize.image" in offered
+        for kind in ("crash", "hang", "garbage", "sleep", "fail", "simulated_out_of_memory"):
+            assert kind not in offered
+            with pytest.raises(WorkerError) as caught:
+                product.run(kind, {}, {}, timeout=30)
+            assert caught.value.code == messages.UNKNOWN_JOB
+    finally:
+        product.shutdown()
 
 
 def random_image(height=37, width=53, channels=4, seed=0):
@@ -38,11 +57,10 @@ def test_ready_message_describes_the_worker(client):
     assert "identity" in info["jobs"]
 
 
-@pytest.mark.parametrize("transport", images.TRANSPORTS)
 @pytest.mark.parametrize("channels", [1, 3, 4])
-def test_identity_round_trip_is_bit_exact(client, transport, channels):
+def test_identity_round_trip_is_bit_exact(client, channels):
     image = random_image(channels=channels)
-    out = client.run("identity", {}, {"image": image}, transport=transport)["image"]
+    out = client.run("identity", {}, {"image": image})["image"]
     assert out.dtype == np.float32 and out.shape == image.shape
     assert np.array_equal(out, image)
 
@@ -76,15 +94,6 @@ def test_shared_memory_slots_are_reused_not_piled_up(client):
     assert paths[0] == paths[1] == paths[2], "both sides reuse their slot once it is released"
     arena_dir = client.info()["arena"]
     assert len([name for name in os.listdir(arena_dir) if name.startswith("slot-")]) <= 8
-
-
-def test_exr_transport_job_folder_is_removed(client):
-    handle = client.submit("identity", {}, {"image": random_image()}, transport="exr")
-    handle.wait(timeout=30)
-    job_dir = handle.job_dir
-    assert os.path.isdir(job_dir)
-    handle.cleanup()
-    assert not os.path.exists(job_dir)
 
 
 def test_cancel_stops_a_running_job_within_a_second(client):
@@ -148,30 +157,33 @@ def test_bad_parameters_are_a_bad_input_not_a_crash(client):
 
 
 def test_image_reference_that_lies_about_its_size_is_rejected(client, tmp_path):
-    job_dir = client.new_job_dir()
-    ref = images.write_image(random_image(), job_dir, "in_image")
+    ref = images.write_image(random_image(), str(tmp_path), "in_image")
     ref["width"] += 1
-    handle = client.submit("identity", {}, input_refs={"image": ref}, job_dir=job_dir,
-                           remove_dir_on_cleanup=True)
+    handle = client.submit("identity", {}, input_refs={"image": ref})
     with pytest.raises(WorkerError) as caught:
         handle.wait(timeout=30)
     assert caught.value.code == messages.BAD_INPUT
     handle.cleanup()
-    assert not os.path.exists(job_dir)
 
 
 def test_malformed_request_gets_a_structured_error(client):
     from neural_render.blender.worker_client import JobHandle
-    handle = JobHandle(client, "hand-made-job", "identity", None, False)
+    handle = JobHandle(client, "hand-made-job", "identity")
     client._handles[handle.job_id] = handle
-    # An EXR-transport submit without an output folder must come back as an error, not a hang.
-    client.send(messages.submit(handle.job_id, "identity", {}, {}, "/nonexistent/folder",
-                                output_transport="exr"))
+    # A submit with a row order nobody knows must come back as an error, not a hang.
+    client.send(messages.submit(handle.job_id, "identity", {}, {}, output_origin="sideways"))
     with pytest.raises(WorkerError) as caught:
         handle.wait(timeout=10)
     assert caught.value.code == messages.BAD_REQUEST
-    assert "output_dir" in caught.value.message
+    assert "output_origin" in caught.value.message
     handle.cleanup()
+
+
+def test_a_misspelt_parameter_is_refused_not_ignored(client):
+    with pytest.raises(WorkerError) as caught:
+        client.run("sleep", {"secnds": 0.1}, {}, timeout=30)
+    assert caught.value.code == messages.BAD_INPUT
+    assert "secnds" in caught.value.message
 
 
 @pytest.mark.parametrize("how", ["crash", "kill -9", "garbage", "hang"])

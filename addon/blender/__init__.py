@@ -5,5 +5,5 @@ worker client, the worker environment setup) can be used by command-line tools a
 ``registration.py`` lists and registers the Blender classes.
 """
 
-# The add-on's top-level package: ``bl_ext.<repo>.neural_render`` when installed as an extension.
+# The add-on's top-level package: ``bl_ext.<repo>.neural_render_suite`` when installed as an extension.
 ADDON_PACKAGE = __package__.rpartition(".")[0]

@@ -11,11 +11,15 @@ Subclasses implement two methods and never deal with polling, cancel or error re
   ``UserFacingError`` (or ``ValueError``) for bad input: it is reported, nothing changes.
 - ``apply_result(context, handle) -> str``: write the outputs back into Blender; return a
   one-line summary for the info report. Runs only on success, so a failed job leaves the scene as it was.
+
+A capability's operator names its panel settings (``settings_attribute``, the scene property) and
+builds its job parameters with ``self.job_params(context, SPEC)``: the settings rule of
+``spec_properties`` (a property the caller left unset takes the panel's value), in one place.
 """
 
 import bpy
 
-from . import worker_session
+from . import spec_properties, worker_session
 from .worker_client import WorkerError
 from ..protocol import messages
 
@@ -59,6 +63,18 @@ class WorkerJobOperator:
     """Mixin for ``bpy.types.Operator`` subclasses that run one worker job."""
 
     job_label = "Neural Render"
+    settings_attribute = None   # the scene's PropertyGroup of this capability's panel, e.g. "neural_render_gan"
+
+    def panel_settings(self, context):
+        return getattr(context.scene, self.settings_attribute, None) if self.settings_attribute else None
+
+    def setting(self, context, name):
+        """One value under the settings rule (the caller's, else the panel's)."""
+        return spec_properties.resolve(self, self.panel_settings(context), name)
+
+    def job_params(self, context, spec, names=None):
+        """The job parameters of the operator's spec properties under the settings rule."""
+        return spec_properties.resolved_params(self, self.panel_settings(context), spec, names)
 
     def submit_job(self, context, client):
         raise NotImplementedError

@@ -2,14 +2,8 @@
 
 import bpy
 
-from . import ADDON_PACKAGE
-
-DEVICE_ITEMS = (
-    ("auto", "Automatic", "CUDA, then Apple Metal (MPS), then the CPU"),
-    ("cuda", "CUDA", "NVIDIA GPU"),
-    ("mps", "Metal (MPS)", "Apple silicon GPU"),
-    ("cpu", "CPU", "Always the CPU"),
-)
+from ..protocol.specs.common import DEVICE
+from . import ADDON_PACKAGE, spec_properties
 
 
 class NeuralRenderPreferences(bpy.types.AddonPreferences):
@@ -21,7 +15,7 @@ class NeuralRenderPreferences(bpy.types.AddonPreferences):
                     "environment prepared by 'Set Up Worker Environment'",
         subtype="FILE_PATH",
     )
-    device: bpy.props.EnumProperty(name="Device", items=DEVICE_ITEMS, default="auto")
+    device: spec_properties.property_for(DEVICE)
     silence_timeout: bpy.props.FloatProperty(
         name="Worker Timeout", description="Stop a worker that reports nothing for this long",
         default=120.0, min=5.0, max=3600.0, subtype="TIME_ABSOLUTE", unit="TIME_ABSOLUTE")
@@ -63,7 +57,7 @@ class NeuralRenderPreferences(bpy.types.AddonPreferences):
 class DefaultPreferences:
     """The preference values used when the add-on runs without being enabled (tests, scripts)."""
     worker_python = ""
-    device = "auto"
+    device = DEVICE.default
     silence_timeout = 120.0
     allow_downloads = False
     env_flavour = "cpu"

@@ -8,7 +8,7 @@ from . import relight
 from . import stylize
 from . import colorize
 
-# One Blender-side package per capability; each exposes CLASSES, attach_properties, detach_properties.
+# One Blender-side package per capability; each exposes CLASSES and SETTINGS (scene property, group).
 CAPABILITIES = (
     gan,
     relight,
@@ -32,7 +32,8 @@ def register():
     bpy.types.WindowManager.neural_render_job = bpy.props.PointerProperty(
         type=job_operator.NeuralRenderJobStatus)
     for capability in CAPABILITIES:
-        capability.attach_properties()
+        name, group = capability.SETTINGS
+        setattr(bpy.types.Scene, name, bpy.props.PointerProperty(type=group))
 
 
 def unregister():
@@ -40,7 +41,7 @@ def unregister():
     worker_session.shutdown()
     render_hook.disable()  # no handler of ours outlives the add-on
     for capability in reversed(CAPABILITIES):
-        capability.detach_properties()
+        delattr(bpy.types.Scene, capability.SETTINGS[0])
     del bpy.types.WindowManager.neural_render_job
     for cls in reversed(CLASSES):
         bpy.utils.unregister_class(cls)

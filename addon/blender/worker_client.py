@@ -37,7 +37,7 @@ class WorkerConfig:
     """How to start and supervise the worker. Built from the add-on preferences on the Blender side."""
 
     def __init__(self, python=None, device="auto", start_timeout=180.0, silence_timeout=60.0,
-                 cancel_grace=1.0, log_path=None, models_dir=None):
+                 cancel_grace=1.0, log_path=None, models_dir=None, worker_args=()):
         self.python = python or sys.executable
         self.device = device
         self.start_timeout = start_timeout      # torch's first import can be slow on a cold disk
@@ -45,22 +45,21 @@ class WorkerConfig:
         self.cancel_grace = cancel_grace        # after this, a cancel is enforced by killing
         self.log_path = log_path or os.path.join(tempfile.gettempdir(), "neural-render-worker.log")
         self.models_dir = models_dir            # where the worker keeps model files (None: its default)
+        self.worker_args = tuple(worker_args)   # more command-line arguments (the tests' --test-jobs)
 
     def key(self):
-        return (self.python, self.device)
+        return (self.python, self.device, self.worker_args)
 
 
 class JobHandle:
     QUEUED, RUNNING, DONE, FAILED = "queued", "running", "done", "failed"
 
-    def __init__(self, client, job_id, kind, job_dir, owns_dir, input_slots=(), process=None):
+    def __init__(self, client, job_id, kind, input_slots=(), process=None):
         self._client = client
         self._input_slots = list(input_slots)  # client arena slots to free on cleanup
         self._process = process                # the worker that owns this job's output slots
         self.job_id = job_id
         self.kind = kind
-        self.job_dir = job_dir
-        self._owns_dir = owns_dir
         self.state = self.QUEUED
         self.fraction = 0.0
         self.message = "waiting for the worker"
@@ -119,7 +118,7 @@ class JobHandle:
     def outputs(self, copy=True):
         """The job's output images, top row first unless it asked for bottom-first storage.
 
-        With ``copy=False`` the arrays map the job folder: use them before ``cleanup()``.
+        With ``copy=False`` the arrays map the worker's slots: use them before ``cleanup()``.
         """
         if self.state != self.DONE:
             raise WorkerError(messages.INTERNAL, "the job has no result")
@@ -135,12 +134,9 @@ class JobHandle:
             self._client.send(messages.cancel(self.job_id))
 
     def cleanup(self):
-        """Free what the job held: input slots, the worker's output slots, the job folder."""
+        """Free what the job held: its input slots and the worker's output slots."""
         self._client.forget(self)
         self._client.release_slots(self)
-        if self._owns_dir and self.job_dir:
-            shutil.rmtree(self.job_dir, ignore_errors=True)
-            self.job_dir = None
 
 
 class WorkerClient:
@@ -182,7 +178,7 @@ class WorkerClient:
             self._log_file = open(self.config.log_path, "ab")
             self._log_offset = self._log_file.tell()  # error messages quote only this worker's lines
             self._process = subprocess.Popen(
-                [self.config.python, WORKER_MAIN, "--device", self.config.device],
+                [self.config.python, WORKER_MAIN, "--device", self.config.device, *self.config.worker_args],
                 stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=self._log_file, env=env,
                 creationflags=getattr(subprocess, "CREATE_NO_WINDOW", 0))
             self._ready = None
@@ -235,38 +231,24 @@ class WorkerClient:
         return self._process.pid if self._process else None
 
     # -- jobs -----------------------------------------------------------------------------------
-    def new_job_dir(self):
-        return images.make_job_dir()
-
     def acquire_input(self, height, width, channels, origin="top"):
         """A reusable shared-memory slot to fill in place: (ref, writable array in stored order)."""
         if self._arena is None:
             self._arena = arena.BufferArena()
         return self._arena.acquire(height, width, channels, origin)
 
-    def submit(self, kind, params=None, inputs=None, *, input_refs=None, job_dir=None,
-               output_origin="top", transport=images.DEFAULT_TRANSPORT, remove_dir_on_cleanup=False):
+    def submit(self, kind, params=None, inputs=None, *, input_refs=None, output_origin="top"):
         """Queue a job. ``inputs`` maps names to top-first float arrays; alternatively pass
-        ``input_refs`` from ``acquire_input`` (the Blender side fills slots in place) or files in
-        ``job_dir``. A folder the client makes is removed by ``cleanup()``; a given one on request.
-        """
-        if transport == "exr" and job_dir is None:
-            job_dir = self.new_job_dir()
-            remove_dir_on_cleanup = True
+        ``input_refs`` from ``acquire_input`` (the Blender side fills slots in place)."""
         refs = dict(input_refs or {})
         try:
             for name, array in (inputs or {}).items():
                 array = np.asarray(array, dtype=np.float32)
                 array = array[:, :, None] if array.ndim == 2 else array
-                if transport == "shm":
-                    refs[name], slot = self.acquire_input(*array.shape)
-                    np.copyto(slot, array)
-                else:
-                    refs[name] = images.write_image(array, job_dir, "in_" + name, transport)
+                refs[name], slot = self.acquire_input(*array.shape)
+                np.copyto(slot, array)
         except Exception:
             self._release_inputs(refs)
-            if remove_dir_on_cleanup:
-                shutil.rmtree(job_dir, ignore_errors=True)
             raise
         job_id = f"job-{os.getpid()}-{next(self._ids)}"
         with self._lock:
@@ -276,11 +258,11 @@ class WorkerClient:
                 self._release_inputs(refs)
                 raise
             slots = [ref["path"] for ref in refs.values() if self._arena and self._arena.owns(ref["path"])]
-            handle = JobHandle(self, job_id, kind, job_dir, remove_dir_on_cleanup, slots, self._process)
+            handle = JobHandle(self, job_id, kind, slots, self._process)
             self._handles[job_id] = handle
         if not self._last_pending_before(handle):
             self._last_heard = time.monotonic()  # the silence clock starts when work is waiting
-        self.send(messages.submit(job_id, kind, params or {}, refs, job_dir, output_origin, transport))
+        self.send(messages.submit(job_id, kind, params or {}, refs, output_origin))
         return handle
 
     def run(self, kind, params=None, inputs=None, timeout=None, **options):
@@ -383,8 +365,6 @@ class WorkerClient:
             handle = self._handles.get(message.get("job_id"))
             if handle is not None:
                 handle._deliver(message)
-            elif kind == "info":
-                self._ready = dict(self._ready or {}, **message)
 
     def _exit_description(self, returncode):
         detail = self._log_tail()

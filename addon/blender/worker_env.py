@@ -1,7 +1,7 @@
 """Create the worker's Python environment: a venv with the pinned torch stack. Pure Python.
 
 No bpy and no torch here, so the same code runs from the add-on's operator (in a thread, polled by a
-modal timer), from ``scripts/setup_worker_env.py`` in a shell, and from tests.
+modal timer), from ``scripts/setup/setup_worker_env.py`` in a shell, and from tests.
 
 The environment is built in ``<target>.partial`` and renamed to ``<target>`` only once every package
 installed and imports. So a cancelled or failed setup never leaves a half-filled environment where
@@ -18,7 +18,7 @@ import sys
 import threading
 
 # -- What gets installed: the one place for pins and package indexes ------------------------------
-# Keep in step with scripts/requirements-worker.txt (a test compares the two).
+# Keep in step with scripts/setup/requirements-worker.txt (a test compares the two).
 
 Requirement = collections.namedtuple("Requirement", "spec module from_torch_index")
 Requirement.__doc__ = """One package: pip requirement, module imported to check it, from PyTorch's index?"""

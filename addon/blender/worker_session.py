@@ -23,7 +23,7 @@ def user_dir(*parts, create=True):
         return bpy.utils.extension_path_user(ADDON_PACKAGE, path=path, create=create)
     except (ValueError, TypeError, RuntimeError):
         # Not running as an installed extension (tests, a checkout): use Blender's user scripts dir.
-        base = bpy.utils.user_resource("SCRIPTS", path=os.path.join("neural_render", path), create=create)
+        base = bpy.utils.user_resource("SCRIPTS", path=os.path.join("neural_render_suite", path), create=create)
         return base
 
 

@@ -1,14 +1,11 @@
 """Moving float32 images between the processes without lossy conversion.
 
 An image crosses the process boundary as an *image reference*: a small dict naming a file in the
-job's temporary folder plus its shape and row order. Two transports exist:
-
-- ``"shm"`` (the default): raw float32 samples in a memory-mapped file. On Linux the job folder lives
-  in ``/dev/shm`` so the file is shared memory; elsewhere it is a temp file the OS keeps in its page
-  cache. The Blender side fills it straight from ``pixels.foreach_get`` (no intermediate copy).
-- ``"exr"``: an uncompressed float32 OpenEXR file. Slower (encode + decode); kept because it is the
-  other candidate the benchmark compares against and a debuggable format. Needs the ``OpenEXR``
-  package, so only processes that have it (the worker, the bpy-module venv) can use it.
+slot file plus its shape and row order. The one transport is ``"shm"``: raw float32 samples in a
+memory-mapped file. On Linux the slots live in ``/dev/shm`` so the file is shared memory; elsewhere it
+is a temp file the OS keeps in its page cache. The Blender side fills it straight from
+``pixels.foreach_get`` (no intermediate copy). (An EXR-file transport was measured against it and
+dropped: 11-12x slower at 2K and 4K; ``scripts/bench/bench_worker.py`` still times that comparison.)
 
 ``origin`` says which row comes first: ``"top"`` (image files, numpy convention) or ``"bottom"``
 (Blender's pixel buffers). Readers return a top-first view; writers accept either, so the Blender side
@@ -21,7 +18,7 @@ import tempfile
 
 import numpy as np
 
-TRANSPORTS = ("shm", "exr")
+TRANSPORTS = ("shm",)
 DEFAULT_TRANSPORT = "shm"
 MAX_PIXELS = 16384 * 16384  # refuse absurd shapes before allocating anything
 
@@ -36,10 +33,6 @@ def job_root():
     if sys.platform.startswith("linux") and os.path.isdir(shm) and os.access(shm, os.W_OK):
         return shm
     return tempfile.gettempdir()
-
-
-def make_job_dir(prefix="neural-render-job-"):
-    return tempfile.mkdtemp(prefix=prefix, dir=job_root())
 
 
 def validated_shape(height, width, channels):
@@ -96,15 +89,12 @@ def write_image(array, directory, name, transport=DEFAULT_TRANSPORT, origin="top
         raise ImageRefError(f"image array must be (H, W, C); got shape {array.shape}")
     height, width, channels = array.shape
     rows = array[::-1] if origin == "bottom" else array
-    if transport == "shm":
-        ref, mapped = allocate_shm(directory, name, height, width, channels, origin)
-        mapped[...] = rows
-        mapped.flush()
-        del mapped
-        return ref
-    ref = make_ref(os.path.join(directory, name + ".exr"), height, width, channels, "exr", origin)
-    from . import exr_transport  # OpenEXR is only needed for this transport
-    exr_transport.write(ref["path"], np.ascontiguousarray(rows, dtype=np.float32))
+    if transport not in TRANSPORTS:
+        raise ImageRefError(f"unknown transport {transport!r}")
+    ref, mapped = allocate_shm(directory, name, height, width, channels, origin)
+    mapped[...] = rows
+    mapped.flush()
+    del mapped
     return ref
 
 
@@ -116,15 +106,10 @@ def read_image(ref, stored_order=False, mappings=None):
     ``stored_order=True`` skips the flip view and returns rows as stored.
     """
     ref = check_ref(ref)
-    shape = (ref["height"], ref["width"], ref["channels"])
-    if ref["transport"] == "shm":
-        if mappings is None:
-            from .arena import MappingCache
-            mappings = MappingCache(max_entries=1)
-        stored = mappings.read(ref)
-    else:
-        from . import exr_transport
-        stored = exr_transport.read(ref["path"], shape)
+    if mappings is None:
+        from .arena import MappingCache
+        mappings = MappingCache(max_entries=1)
+    stored = mappings.read(ref)
     if stored_order or ref["origin"] == "top":
         return stored
     return stored[::-1]

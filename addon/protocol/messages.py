@@ -1,7 +1,7 @@
 """Message shapes exchanged over the frames, and the error codes both sides understand.
 
-Client -> worker: ``submit``, ``cancel``, ``info``, ``shutdown``.
-Worker -> client: ``ready``, ``progress``, ``result``, ``error``, ``info``.
+Client -> worker: ``submit``, ``cancel``, ``release``, ``shutdown``.
+Worker -> client: ``ready``, ``progress``, ``result``, ``error``.
 """
 
 # Error codes carried by ``error`` messages (and raised on the client as WorkerError.code).
@@ -18,20 +18,15 @@ ERROR_CODES = (BAD_REQUEST, BAD_INPUT, UNKNOWN_JOB, CANCELLED, OUT_OF_MEMORY, IN
                WORKER_DIED, TIMEOUT)
 
 
-def submit(job_id, kind, params, inputs, output_dir, output_origin="top", output_transport="shm"):
-    """Ask for a job. ``inputs`` maps names to image references (see ``images.py``); outputs are
-    written into ``output_dir`` with the given transport and row order."""
+def submit(job_id, kind, params, inputs, output_origin="top"):
+    """Ask for a job. ``inputs`` maps names to image references (see ``images.py``); outputs come
+    back in the worker's shared-memory slots with the given row order."""
     return {"type": "submit", "job_id": job_id, "kind": kind, "params": params, "inputs": inputs,
-            "output_dir": output_dir, "output_origin": output_origin,
-            "output_transport": output_transport}
+            "output_origin": output_origin}
 
 
 def cancel(job_id):
     return {"type": "cancel", "job_id": job_id}
-
-
-def info_request():
-    return {"type": "info"}
 
 
 def shutdown():

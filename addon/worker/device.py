@@ -2,7 +2,7 @@
 
 import torch
 
-CHOICES = ("auto", "cpu", "cuda", "mps")
+from ..protocol.specs.common import DEVICES as CHOICES
 
 
 def available_devices():
@@ -31,7 +31,7 @@ def choose_device(preference="auto"):
 
 
 def is_out_of_memory(error):
-    if isinstance(error, getattr(torch, "OutOfMemoryError", ())):
+    if isinstance(error, (MemoryError, getattr(torch, "OutOfMemoryError", ()))):
         return True
     return isinstance(error, RuntimeError) and "out of memory" in str(error).lower()
 

@@ -18,6 +18,7 @@ import traceback
 import numpy as np
 
 from ..protocol import arena, framing, images, messages
+from ..protocol.specs.common import DEVICE
 from . import device as devices
 from . import jobs
 
@@ -32,12 +33,6 @@ class ReplyWriter:
     def send(self, message):
         with self._lock:
             framing.write_frame(self._stream, message)
-
-    def send_raw(self, data):
-        """Bytes that are not a frame: only the diagnostics job that tests the client uses this."""
-        with self._lock:
-            self._stream.write(data)
-            self._stream.flush()
 
 
 class PendingJob:
@@ -54,7 +49,7 @@ class JobServer:
         self._queue = queue.Queue()
         self._pending = {}  # job_id -> PendingJob, queued or running
         self._pending_lock = threading.Lock()
-        self._cache = {}
+        self._models = jobs.ModelCache()         # warm models, shared by every job
         self._outputs = arena.BufferArena()      # output slots, reused once the client releases them
         self._input_maps = arena.MappingCache()  # the client's input slots, mapped once
         self.device, self.device_note = devices.choose_device(device_preference)
@@ -113,8 +108,6 @@ class JobServer:
         elif kind == "release":
             for path in message.get("paths", []):
                 self._outputs.release(path)
-        elif kind == "info":
-            self._writer.send(dict(self.describe(), type="info"))
         elif kind == "shutdown":
             self._cancel_all()
             self._queue.put(_STOP)
@@ -154,10 +147,7 @@ class JobServer:
                                              f"this worker has no job {request['kind']!r}"))
             return
 
-        last_report = [0.0]
-
         def report(fraction, text):
-            last_report[0] = time.monotonic()
             self._writer.send(messages.progress(job_id, fraction, text))
 
         started = time.perf_counter()
@@ -174,8 +164,7 @@ class JobServer:
             return
         except Exception as error:  # a job's bug must not take the worker down
             if devices.is_out_of_memory(error):
-                self._writer.send(messages.error(job_id, messages.OUT_OF_MEMORY,
-                                                 f"out of memory on {self.device}: {error}"))
+                self._writer.send(messages.error(job_id, messages.OUT_OF_MEMORY, _out_of_memory_text(error)))
                 return
             traceback.print_exc(file=sys.stderr)
             self._writer.send(messages.error(job_id, messages.INTERNAL,
@@ -191,26 +180,34 @@ class JobServer:
         if array.ndim == 2:
             array = array[:, :, None]
         origin = request.get("output_origin", "top")
-        if request.get("output_transport", "shm") != "shm":
-            return images.write_image(array, request["output_dir"], name, "exr", origin)
         ref, slot = self._outputs.acquire(*array.shape, origin=origin)
         np.copyto(slot, array[::-1] if origin == "bottom" else array)
         return ref
 
     def _call_with_fallback(self, function, pending, report, inputs):
-        """Run the job; if a GPU runs out of memory, free it and retry once on the CPU."""
-        context = jobs.JobContext(pending.job_id, self.device, pending.cancel_event, report, self._cache,
-                                  self._writer.send_raw)
+        """Run the job; if a GPU runs out of memory, free it and retry once on the CPU.
+
+        The product's one out-of-memory policy: jobs never catch it themselves. Out of memory on
+        the CPU (or again after the retry) ends the job with OUT_OF_MEMORY and the worker carries on.
+        """
+        context = jobs.JobContext(pending.job_id, self.device, pending.cancel_event, report, self._models)
         try:
             return function(context, pending.request["params"], inputs), ""
         except Exception as error:
             if self.device.type == "cpu" or not devices.is_out_of_memory(error):
                 raise
+        self._models.clear()  # the GPU's copies of the models are what filled it
         devices.free_device_memory(self.device)
         import torch
-        context.device = torch.device("cpu")
+        context = jobs.JobContext(pending.job_id, torch.device("cpu"), pending.cancel_event, report, self._models)
         note = f"{self.device} ran out of memory; this job ran on the CPU instead"
         return function(context, pending.request["params"], inputs), note
+
+
+def _out_of_memory_text(error):
+    detail = str(error) or "no more memory could be allocated"
+    return (f"out of memory: {detail}. Try a smaller image or setting, close other programs, or choose "
+            "another device in the add-on preferences")
 
 
 def _check_submit(message):
@@ -222,12 +219,6 @@ def _check_submit(message):
         return "params must be an object"
     if not isinstance(message.get("inputs", {}), dict):
         return "inputs must be an object of image references"
-    if message.get("output_transport", "shm") not in images.TRANSPORTS:
-        return f"unknown output transport {message.get('output_transport')!r}"
-    output_dir = message.get("output_dir")
-    if message.get("output_transport", "shm") == "exr" and not (
-            isinstance(output_dir, str) and os.path.isdir(output_dir)):
-        return f"output_dir {output_dir!r} is not an existing folder"
     if message.get("output_origin", "top") not in ("top", "bottom"):
         return "output_origin must be 'top' or 'bottom'"
     message.setdefault("params", {})
@@ -247,10 +238,14 @@ def take_over_stdio():
 def main(argv=None):
     import argparse
     parser = argparse.ArgumentParser(description="Neural Render torch worker (speaks frames on stdio)")
-    parser.add_argument("--device", default="auto", choices=devices.CHOICES)
+    parser.add_argument("--device", default=DEVICE.default, choices=DEVICE.values)
+    parser.add_argument("--test-jobs", metavar="FILE", action="append", default=[],
+                        help="also register the jobs of this Python file (the test suite's diagnostics)")
     args = parser.parse_args(argv)
     reader, reply_stream = take_over_stdio()
     jobs.load_job_packages()
+    for path in args.test_jobs:
+        jobs.load_job_file(path)
     server = JobServer(reader, ReplyWriter(reply_stream), args.device)
     server.serve()
     return 0

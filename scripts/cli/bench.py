@@ -1,4 +1,4 @@
-"""``neural-render bench``: the foundation benchmarks (see scripts/bench_worker.py)."""
+"""``neural-render bench``: the foundation benchmarks (see scripts/bench/bench_worker.py)."""
 
 
 def add_parser(subparsers):
@@ -9,6 +9,6 @@ def add_parser(subparsers):
 
 
 def run(args):
-    import bench_worker
+    from bench import bench_worker
     argv = (["--quick"] if args.quick else []) + (["--skip-blender"] if args.skip_blender else [])
     return bench_worker.main(argv)

@@ -3,7 +3,7 @@
     neural-render colorize --in old_scan.png --out coloured.png
     neural-render colorize --in bricks_grey.exr --out bricks.exr --seamless --temperature 0.2
     neural-render colorize --in grey.png --out out.png --weights colorization_release_v2-9b330a0b.pth
-    neural-render colorize --in grey.png --out out.png --reference photo.jpg
+    neural-render colorize --in grey.png --out out.png --reference photo.jpg [--method global]
     neural-render colorize --in grey.png --out out.png --hints strokes.png
 
 Without --reference/--hints the learned colorizer runs: the released ECCV16 weights when given
@@ -18,6 +18,9 @@ EXR_EXTENSIONS = (".exr",)
 
 
 def add_parser(subparsers):
+    from neural_render.protocol.specs import colorize as spec
+
+    from . import spec_options
     parser = subparsers.add_parser("colorize", help="colorize a greyscale image (learned, reference or scribbles)",
                                    description=__doc__.splitlines()[0])
     parser.add_argument("--in", dest="input", required=True, metavar="GRAY", help="image to colorize")
@@ -25,14 +28,9 @@ def add_parser(subparsers):
     mode = parser.add_mutually_exclusive_group()
     mode.add_argument("--reference", metavar="REF", help="take colours from this colour image")
     mode.add_argument("--hints", metavar="H", help="propagate the colour strokes painted in this image")
-    parser.add_argument("--weights", metavar="W", help="colorizer weights: the release (.pth) or a train_colorizer.py checkpoint")
-    parser.add_argument("--temperature", type=float, default=0.38,
-                        help="vibrancy of the learned colorizer: 0 = most likely colour (vivid), 1 = mean (muted)")
-    parser.add_argument("--seamless", action="store_true", help="the input tiles: keep the output tileable")
-    parser.add_argument("--global-transfer", action="store_true",
-                        help="with --reference: one global colour statistics transfer (Reinhard) instead of per region")
-    parser.add_argument("--allow-download", action="store_true", help="download the released weights if missing")
-    parser.add_argument("--device", default="auto", choices=("auto", "cpu", "cuda", "mps"))
+    spec_options.add(parser, spec.AUTO, ("weights_path", "temperature", "seamless", "allow_download"))
+    spec_options.add(parser, spec.REFERENCE, ("method",))
+    spec_options.device_option(parser)
     return parser
 
 
@@ -41,17 +39,22 @@ def _premultiplied(path):
 
 
 def run(args):
+    from neural_render.protocol.specs import colorize as spec
     from neural_render.worker.imageio.files import read_image, write_image
 
+    from . import spec_options
     from .engine import run_job
     from .main import CliInputError
 
-    if not 0.0 <= args.temperature <= 1.0:
-        raise CliInputError(f"--temperature must be from 0 to 1, got {args.temperature}")
-    if args.weights and not os.path.isfile(args.weights):
-        raise CliInputError(f"no weights file at {args.weights}")
-    if args.global_transfer and not args.reference:
-        raise CliInputError("--global-transfer needs --reference")
+    auto = spec_options.params(args, spec.AUTO)
+    matching = spec_options.params(args, spec.REFERENCE)
+    if matching and not args.reference:
+        raise CliInputError(f"{spec.REFERENCE['method'].flag} needs --reference")
+    if (args.reference or args.hints) and auto:
+        raise CliInputError(f"{', '.join(spec.AUTO[name].flag for name in auto)}: only for the learned "
+                            "colorizer, not with --reference or --hints")
+    if auto.get("weights_path") and not os.path.isfile(auto["weights_path"]):
+        raise CliInputError(f"no weights file at {getattr(args, spec_options.dest(spec.AUTO['weights_path']))}")
     image = read_image(args.input)
     inputs = {"image": image}
     params = {"premultiplied": _premultiplied(args.input)}
@@ -62,7 +65,7 @@ def run(args):
         else:
             inputs["reference"] = read_image(args.reference)
         kind = "colorize.reference"
-        params["method"] = "global" if args.global_transfer else "deep"
+        params.update(matching)
     elif args.hints:
         hints = read_image(args.hints)
         if hints.shape[2] == 4 and _premultiplied(args.hints) != params["premultiplied"]:
@@ -73,9 +76,7 @@ def run(args):
         kind = "colorize.scribbles"
     else:
         kind = "colorize.auto"
-        params.update(temperature=args.temperature, seamless=args.seamless, allow_download=args.allow_download)
-        if args.weights:
-            params["weights_path"] = os.path.abspath(args.weights)
+        params.update(auto)
     outputs = run_job(kind, params, inputs, device=args.device, label="colorize")
     write_image(args.out, outputs["image"])
     height, width = outputs["image"].shape[:2]

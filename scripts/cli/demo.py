@@ -29,15 +29,9 @@ def add_parser(subparsers):
 def build_sample_scene(width, height, samples):
     """A small still life lit by one of the HDRIs that ship with Blender."""
     import bpy
-    bpy.ops.wm.read_factory_settings(use_empty=True)
-    scene = bpy.context.scene
-    scene.render.engine = "CYCLES"
-    scene.cycles.device = "CPU"
-    scene.cycles.samples = samples
-    scene.cycles.use_denoising = False
-    scene.render.resolution_x, scene.render.resolution_y = width, height
-    scene.render.resolution_percentage = 100
-    scene.view_settings.view_transform = "Standard"
+
+    from fixtures.cycles_scene import new_cycles_scene
+    scene = new_cycles_scene(width, height, samples)
 
     def material(name, colour, roughness, metallic=0.0):
         mat = bpy.data.materials.new(name)
@@ -159,7 +153,7 @@ def _stylize(scene, render_image, options):
     """Stylize the render with a painting of brush strokes, opened from a file as a user would."""
     import bpy
     from PIL import Image
-    from sample_styles import brush_painting
+    from fixtures.sample_styles import brush_painting
     style_path = os.path.join(os.path.abspath(options.out), "style_painting.png")
     Image.fromarray((brush_painting(256, 256, seed=0) * 255 + 0.5).astype(np.uint8)).save(style_path)
     style = bpy.data.images.load(style_path, check_existing=True)

@@ -40,7 +40,7 @@ def run_job(kind, params, inputs, device="auto", label=None, quiet=False):
         print(f"neural-render: {note}", file=sys.stderr)
     cancel = threading.Event()
     report = (lambda fraction, message: None) if quiet else ConsoleProgress(label or kind)
-    context = jobs.JobContext("cli", torch_device, cancel, report, cache={})
+    context = jobs.JobContext("cli", torch_device, cancel, report)
     previous = signal.getsignal(signal.SIGINT)
 
     def on_interrupt(signum, frame):  # first Ctrl-C asks the job to stop at its next check

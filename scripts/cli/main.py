@@ -6,12 +6,9 @@ sRGB-encoded and decoded to linear; an output's format follows its file extensio
 """
 
 import argparse
-import os
-import runpy
 import sys
 
-REPO_ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
-ADDON_DIR = os.path.join(REPO_ROOT, "addon")
+import addon_path
 
 # Subcommand modules, in the order --help lists them. Capabilities add theirs here.
 SUBCOMMANDS = (
@@ -30,10 +27,6 @@ SUBCOMMANDS = (
 
 class CliInputError(Exception):
     """Bad input from the user: reported in one line, exit code 2."""
-
-
-def bootstrap_addon_packages():
-    runpy.run_path(os.path.join(ADDON_DIR, "worker", "bootstrap.py"))["install"](ADDON_DIR)
 
 
 def _input_error_types():
@@ -62,7 +55,7 @@ def build_parser():
 
 
 def main(argv=None):
-    bootstrap_addon_packages()
+    addon_path.install()
     parser = build_parser()
     args = parser.parse_args(argv)
     try:

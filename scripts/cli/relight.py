@@ -4,57 +4,68 @@
     neural-render relight --set scans/actor --world sky.exr --turntable 48 --out turn.exr   (turn_0000.exr ...)
 
 --rotation is the world's Mapping rotation about Z in degrees, exactly as in Blender's Mapping node.
+A turntable's frames are written by the job as each is relit (turn_0000.exr, turn_0001.exr, ...).
 """
 
 import os
 
+# The job parameters this subcommand offers; their flags, types, limits and help come from the spec.
+OPTIONS = ("set", "world", "rotation_deg", "strength", "rank", "storage", "memory_limit_mb")
+
 
 def add_parser(subparsers):
+    from neural_render.protocol.specs import relight as spec
+
+    from . import spec_options
     parser = subparsers.add_parser("relight", help="relight a light-stage set against an HDRI world",
                                    description=__doc__.splitlines()[0])
-    parser.add_argument("--set", required=True, metavar="DIR", help="light set folder (lights.csv or lightgrid.json)")
-    parser.add_argument("--world", required=True, metavar="HDR", help="equirectangular environment (EXR linear)")
-    parser.add_argument("--rotation", type=float, default=0.0, metavar="DEG", help="world rotation about Z")
-    parser.add_argument("--strength", type=float, default=1.0, metavar="S", help="Background strength")
+    spec_options.add(parser, spec.APPLY, OPTIONS)
+    storage = spec.APPLY["storage"]
+    parser.add_argument("--float16", dest=spec_options.dest(storage), action="store_const", const="float16",
+                        help="the same as --storage float16 (half the memory)")
+    rank = next(action for action in parser._actions if action.dest == spec_options.dest(spec.APPLY["rank"]))
+    rank.help += "; 0: exact (the same as not giving it)"
     parser.add_argument("--turntable", type=int, default=0, metavar="FRAMES",
-                        help="relight FRAMES frames of a full world turn (one GEMM); OUT gets _0000, _0001...")
-    parser.add_argument("--rank", type=int, default=0, help="low-rank preview of this rank (0: exact)")
-    parser.add_argument("--float16", action="store_true", help="hold the set as float16 (half the memory)")
-    parser.add_argument("--memory-limit-mb", type=float, default=4096, help="stream sets larger than this")
+                        help="relight FRAMES frames of a full world turn, each written as soon as it is done: OUT gets "
+                             "_0000, _0001...")
     parser.add_argument("--out", required=True, metavar="OUT", help="EXR (linear) or PNG/JPEG/TIFF (sRGB)")
-    parser.add_argument("--device", default="auto", choices=("auto", "cpu", "cuda", "mps"))
+    spec_options.device_option(parser)
     return parser
 
 
 def run(args):
     import math
 
+    from neural_render.protocol.frame_paths import frame_path
+    from neural_render.protocol.specs import relight as spec
     from neural_render.worker.imageio.files import write_image
 
+    from . import spec_options
     from .engine import run_job
     from .main import CliInputError
 
-    if not os.path.isdir(args.set):
-        raise CliInputError(f"no light set folder at {args.set}")
-    if not os.path.isfile(args.world):
-        raise CliInputError(f"no world image at {args.world}")
+    rank = spec_options.dest(spec.APPLY["rank"])
+    if getattr(args, rank) == 0:  # --rank 0 has always meant exact
+        setattr(args, rank, None)
     if args.turntable < 0:
         raise CliInputError("--turntable must be 0 or more frames")
-    params = {"set": os.path.abspath(args.set), "world": os.path.abspath(args.world),
-              "strength": args.strength, "rotation_deg": args.rotation,
-              "storage": "float16" if args.float16 else "float32", "memory_limit_mb": args.memory_limit_mb}
-    if args.rank:
-        params["rank"] = args.rank
+    extra = {}
     if args.turntable:
-        start = math.radians(args.rotation)
-        params["frames"] = [{"rotation": [0.0, 0.0, start + 2 * math.pi * index / args.turntable]}
-                            for index in range(args.turntable)]
+        start = math.radians(getattr(args, spec_options.dest(spec.APPLY["rotation_deg"])) or 0.0)
+        stem, extension = os.path.splitext(args.out)
+        extra = {"frames": [{"rotation": [0.0, 0.0, start + 2 * math.pi * index / args.turntable]}
+                            for index in range(args.turntable)],
+                 "output_pattern": f"{stem}_####{extension}", "frame_numbers": list(range(args.turntable))}
+    params = spec_options.params(args, spec.APPLY, extra)
+    if not os.path.isdir(params["set"]):
+        raise CliInputError(f"no light set folder at {params['set']}")
+    if not params.get("world"):
+        raise CliInputError("--world is required: the equirectangular environment (EXR linear)")
+    if not os.path.isfile(params["world"]):
+        raise CliInputError(f"no world image at {params['world']}")
     outputs = run_job("relight.apply", params, {}, device=args.device, label="relight")
     if args.turntable:
-        stem, extension = os.path.splitext(args.out)
-        paths = [f"{stem}_{index:04d}{extension}" for index in range(args.turntable)]
-        for index, path in enumerate(paths):
-            write_image(path, outputs[f"frame_{index:04d}"])
+        paths = [frame_path(extra["output_pattern"], number) for number in extra["frame_numbers"]]
     else:
         paths = [args.out]
         write_image(args.out, outputs["relit"])

@@ -4,10 +4,11 @@ make a transparent hints image to paint scribbles on."""
 import bpy
 import numpy as np
 
-from .. import datablocks, image_jobs, preferences
+from ...protocol.specs import colorize as spec
+from .. import datablocks, image_jobs, preferences, spec_properties
 from ..job_operator import UserFacingError, WorkerJobOperator
 from ..operators import find_image
-from .settings import MODES
+from .settings import MODES, PANEL_PARAMS
 
 RESULT_CAPABILITY = "Colorize"
 SOURCE_PROPERTY = "neural_render_colorize_source"   # on a rewired node: the original image's name
@@ -52,18 +53,29 @@ class NEURALRENDER_OT_colorize(WorkerJobOperator, bpy.types.Operator):
     bl_label = "Colorize"
     bl_options = {"REGISTER", "UNDO"}
     job_label = "Colorize"
+    settings_attribute = "neural_render_colorize"
 
     image_name: bpy.props.StringProperty(
-        name="Image", description="Image datablock; empty: the active Image Texture node, else the Image Editor's image")
-    material_name: bpy.props.StringProperty(name="Material", description="With Node: the node's material")
-    node_name: bpy.props.StringProperty(name="Node", description="An Image Texture node to colorize (and rewire)")
-    mode: bpy.props.EnumProperty(name="Mode", items=MODES, default="AUTO")
-    temperature: bpy.props.FloatProperty(name="Vibrancy", default=0.38, min=0.0, max=1.0, subtype="FACTOR")
-    seamless: bpy.props.BoolProperty(name="Seamless", default=False)
-    reference_name: bpy.props.StringProperty(name="Reference", description="Colour reference image (Reference mode)")
-    hints_name: bpy.props.StringProperty(name="Hints", description="Painted hints image (Scribbles mode)")
-    rewire: bpy.props.BoolProperty(name="Use in Node", default=True)
-    weights_path: bpy.props.StringProperty(name="Weights", subtype="FILE_PATH")
+        name="Image", description="Image datablock; empty: the active Image Texture node, else the Image Editor's image",
+        options={"SKIP_SAVE"})
+    material_name: bpy.props.StringProperty(name="Material", description="With Node: the node's material",
+                                            options={"SKIP_SAVE"})
+    node_name: bpy.props.StringProperty(name="Node", description="An Image Texture node to colorize (and rewire)",
+                                        options={"SKIP_SAVE"})
+    mode: bpy.props.EnumProperty(name="Mode", items=MODES, default="AUTO", options={"SKIP_SAVE"})
+    reference_name: bpy.props.StringProperty(name="Reference", description="Colour reference image (Reference mode)",
+                                             options={"SKIP_SAVE"})
+    hints_name: bpy.props.StringProperty(name="Hints", description="Painted hints image (Scribbles mode)",
+                                         options={"SKIP_SAVE"})
+    rewire: bpy.props.BoolProperty(name="Use in Node", default=True, options={"SKIP_SAVE"})
+
+    def _image_setting(self, context, own, panel):
+        """The settings rule for an image: the operator's name if the caller gave one, else the panel's."""
+        if self.properties.is_property_set(own):
+            return getattr(self, own)
+        settings = self.panel_settings(context)
+        image = getattr(settings, panel, None) if settings is not None else None
+        return image.name if image is not None else ""
 
     def _resolve_source(self, context):
         node = None
@@ -89,24 +101,27 @@ class NEURALRENDER_OT_colorize(WorkerJobOperator, bpy.types.Operator):
             # as the same file would be decoded had it been tagged sRGB.
             params["decode_srgb"] = True
         inputs = {"image": source}
-        if self.mode == "AUTO":
+        mode = self.setting(context, "mode")
+        self._rewire = self.setting(context, "rewire")
+        if mode == "AUTO":
             kind = "colorize.auto"
             prefs = preferences.get(context)
-            weights = self.weights_path or getattr(prefs, "colorize_weights_path", "")
-            params.update(temperature=self.temperature, seamless=self.seamless,
+            params.update(self.job_params(context, spec.AUTO),
                           allow_download=bool(getattr(prefs, "allow_downloads", False)))
-            if weights:
-                params["weights_path"] = bpy.path.abspath(weights)
-        elif self.mode == "REFERENCE":
+            if "weights_path" not in params and getattr(prefs, "colorize_weights_path", ""):
+                params["weights_path"] = bpy.path.abspath(prefs.colorize_weights_path)
+        elif mode == "REFERENCE":
             kind = "colorize.reference"
-            if not self.reference_name:
+            reference_name = self._image_setting(context, "reference_name", "reference")
+            if not reference_name:
                 raise UserFacingError("Pick a colour reference image")
-            inputs["reference"] = find_image(context, self.reference_name)
+            inputs["reference"] = find_image(context, reference_name)
         else:
             kind = "colorize.scribbles"
-            if not self.hints_name:
+            hints_name = self._image_setting(context, "hints_name", "hints")
+            if not hints_name:
                 raise UserFacingError("Pick (or create) a hints image with painted colour strokes")
-            inputs["hints"] = find_image(context, self.hints_name)
+            inputs["hints"] = find_image(context, hints_name)
         return image_jobs.submit_image_job(client, kind, params, inputs)
 
     def apply_result(self, context, handle):
@@ -116,7 +131,7 @@ class NEURALRENDER_OT_colorize(WorkerJobOperator, bpy.types.Operator):
         image.preview_ensure()
         was_colour = float(np.asarray(handle.outputs(copy=True)["input_was_colour"]).ravel()[0]) > 0.5
         summary = f"Colorize: '{image.name}' ({image.size[0]}x{image.size[1]})"
-        if self._node is not None and self.rewire:
+        if self._node is not None and self._rewire:
             tree, node_name = self._node
             node = tree.nodes[node_name]
             node[SOURCE_PROPERTY] = self._source_name
@@ -126,19 +141,8 @@ class NEURALRENDER_OT_colorize(WorkerJobOperator, bpy.types.Operator):
             summary += "; the input already had colour: its luminance was colorized"
         return summary
 
-    def invoke(self, context, event):
-        settings = _settings(context)
-        if settings is not None:  # the panel's settings, unless the caller set the operator's own
-            for name in ("mode", "temperature", "seamless", "rewire"):
-                if not self.properties.is_property_set(name):
-                    setattr(self, name, getattr(settings, name))
-            if not self.properties.is_property_set("reference_name") and settings.reference is not None:
-                self.reference_name = settings.reference.name
-            if not self.properties.is_property_set("hints_name") and settings.hints is not None:
-                self.hints_name = settings.hints.name
-            if not self.properties.is_property_set("weights_path"):
-                self.weights_path = settings.weights_path
-        return super().invoke(context, event)
+
+spec_properties.annotate(NEURALRENDER_OT_colorize, spec.AUTO, PANEL_PARAMS, operator=True)
 
 
 class NEURALRENDER_OT_colorize_new_hints(bpy.types.Operator):

@@ -4,7 +4,7 @@ hints image, and a before/after preview."""
 import bpy
 
 from .. import datablocks
-from ..panels import NeuralRenderPanelMixin, draw_job_status
+from ..panels import NeuralRenderPanel
 from .operators import RESULT_CAPABILITY, active_image_node, source_of_node
 
 
@@ -27,12 +27,7 @@ def _preview(layout, image, label):
         column.label(text="—")
 
 
-def draw_colorize(layout, context):
-    settings = getattr(context.scene, "neural_render_colorize", None)
-    draw_job_status(layout, context)
-    if settings is None:
-        layout.label(text="Colorize settings are not registered", icon="ERROR")
-        return
+def draw_colorize(layout, context, settings):
     source, node = _source(context)
     if source is None:
         layout.label(text="Open an image or select an Image Texture node", icon="INFO")
@@ -61,31 +56,28 @@ def draw_colorize(layout, context):
     _preview(row, result, "After")
 
 
-class NEURALRENDER_PT_colorize_image(NeuralRenderPanelMixin, bpy.types.Panel):
+class NEURALRENDER_PT_colorize_image(NeuralRenderPanel, bpy.types.Panel):
     bl_idname = "NEURALRENDER_PT_colorize_image"
     bl_label = "Colorize"
     bl_space_type = "IMAGE_EDITOR"
-    bl_region_type = "UI"
-    bl_options = {"DEFAULT_CLOSED"}
+    settings_attribute = "neural_render_colorize"
 
-    def draw(self, context):
-        draw_colorize(self.layout, context)
+    def draw_panel(self, layout, context, settings):
+        draw_colorize(layout, context, settings)
 
 
-class NEURALRENDER_PT_colorize_shader(NeuralRenderPanelMixin, bpy.types.Panel):
+class NEURALRENDER_PT_colorize_shader(NeuralRenderPanel, bpy.types.Panel):
     bl_idname = "NEURALRENDER_PT_colorize_shader"
     bl_label = "Colorize"
     bl_space_type = "NODE_EDITOR"
-    bl_region_type = "UI"
-    bl_options = {"DEFAULT_CLOSED"}
+    settings_attribute = "neural_render_colorize"
 
     @classmethod
     def poll(cls, context):
-        space = context.space_data
-        return getattr(space, "tree_type", "") == "ShaderNodeTree"
+        return getattr(context.space_data, "tree_type", "") == "ShaderNodeTree"
 
-    def draw(self, context):
-        draw_colorize(self.layout, context)
+    def draw_panel(self, layout, context, settings):
+        draw_colorize(layout, context, settings)
 
 
 CLASSES = (

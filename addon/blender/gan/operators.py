@@ -1,24 +1,37 @@
 """GAN texture operators: train (worker job, modal with live preview), generate (worker job),
-make material (scene only)."""
+make material (scene only).
+
+Train and generate have a property per job parameter they send (made from the GAN specs), so a
+script may set any of them; one left unset takes the panel's scene setting (the settings rule of
+``spec_properties``), so ``bpy.ops.neural_render.gan_generate('EXEC_DEFAULT')`` makes what the panel
+shows.
+"""
 
 import os
 import tempfile
 
 import bpy
 
-from .. import datablocks, image_jobs
+from .. import datablocks, image_jobs, spec_properties
 from ..job_operator import UserFacingError, WorkerJobOperator
 from ..operators import find_image
 from ...protocol import messages
+from ...protocol.specs import gan as spec
 from . import materials
 from .model_files import resolve_model_path
-from .settings import PERIODIC_PATTERN_HELP, VARIATION_HELP
+from .settings import MAKE_MATERIAL_HELP, MODEL_PATH_HELP, PERIODIC_PATTERN_HELP, SHOWN_DEFAULTS
 
-PERIODIC_CHANNELS = 2  # "Periodic Pattern": one sinusoid per direction of a brick or tile lattice
+SETTINGS = "neural_render_gan"
+TRAIN_PARAMS = ("minutes", "steps", "resume", "seed", "crop_size", "batch_size", "d_steps", "preview_every",
+                "checkpoint_every")
+# The panel's Seed is the generated textures' (gan.generate's): a training seed is the operator's own.
+TRAIN_OWN_PARAMS = ("seed",)
+GENERATE_PARAMS = ("width", "height", "seed", "count", "tileable", "variation")
 
 
-def _scene_settings(context):
-    return getattr(context.scene, "neural_render_gan", None)
+def _model_path_property():
+    return bpy.props.StringProperty(name="Model", subtype="FILE_PATH", options={"SKIP_SAVE"},
+                                    description=f"{MODEL_PATH_HELP} (default: the panel's)")
 
 
 class NEURALRENDER_OT_gan_train(WorkerJobOperator, bpy.types.Operator):
@@ -27,42 +40,30 @@ class NEURALRENDER_OT_gan_train(WorkerJobOperator, bpy.types.Operator):
     bl_idname = "neural_render.gan_train"
     bl_label = "Train GAN Texture"
     job_label = "GAN training"
+    settings_attribute = SETTINGS
 
-    image_name: bpy.props.StringProperty(name="Exemplar", description="Image datablock; empty: the active one")
-    model_path: bpy.props.StringProperty(name="Model", subtype="FILE_PATH",
-                                         description="Model file to write; empty: next to the .blend")
-    minutes: bpy.props.FloatProperty(name="Minutes", default=10.0, min=0.0, max=24 * 60)
-    steps: bpy.props.IntProperty(name="Steps", default=0, min=0, description="Stop after this many steps (0: no limit)")
-    resume: bpy.props.BoolProperty(name="Resume", default=False)
-    crop_size: bpy.props.IntProperty(name="Crop Size", default=0, min=0, max=1024,
-                                     description="Training crop in px, a multiple of 8 (0: the model's default)")
-    periodic_pattern: bpy.props.BoolProperty(name="Periodic Pattern", default=False, description=PERIODIC_PATTERN_HELP)
-    batch_size: bpy.props.IntProperty(name="Batch Size", default=0, min=0, max=64,
-                                      description="Crops per step (0: the model's default)")
-    preview_every: bpy.props.FloatProperty(name="Preview Every", default=15.0, min=1.0, subtype="TIME_ABSOLUTE",
-                                           unit="TIME_ABSOLUTE")
+    image_name: bpy.props.StringProperty(name="Exemplar", description="Image datablock; empty: the active one",
+                                         options={"SKIP_SAVE"})
+    model_path: _model_path_property()
+    periodic_pattern: bpy.props.BoolProperty(name="Periodic Pattern", default=False, options={"SKIP_SAVE"},
+                                             description=f"{PERIODIC_PATTERN_HELP} (default: the panel's)")
 
     def submit_job(self, context, client):
         self._source = find_image(context, self.image_name)
-        self._model_path = resolve_model_path(self.model_path, self._source.name)
-        if self.resume and not os.path.isfile(self._model_path):
+        self._model_path = resolve_model_path(self.setting(context, "model_path"), self._source.name)
+        params = self.job_params(context, spec.TRAIN,
+                                 [name for name in TRAIN_PARAMS if name not in TRAIN_OWN_PARAMS])
+        params.update(spec_properties.resolved_params(self, None, spec.TRAIN, TRAIN_OWN_PARAMS))
+        if params["resume"] and not os.path.isfile(self._model_path):
             raise UserFacingError(f"Nothing to resume: no model file at {self._model_path}")
+        if "minutes" not in params and "steps" not in params:
+            raise UserFacingError("Give a training time (minutes) or a number of steps")
         folder = tempfile.mkdtemp(prefix="neural-render-gan-")
         self._preview_path = os.path.join(folder, "preview.exr")
         self._preview_stamp = None
-        params = {"model_path": self._model_path, "resume": self.resume,
-                  "preview_path": self._preview_path, "preview_every": self.preview_every,
-                  "periodic_channels": PERIODIC_CHANNELS if self.periodic_pattern else 0}
-        if self.batch_size:
-            params["batch_size"] = self.batch_size
-        if self.minutes > 0:
-            params["minutes"] = self.minutes
-        if self.steps > 0:
-            params["steps"] = self.steps
-        if self.minutes <= 0 and self.steps <= 0:
-            raise UserFacingError("Give a training time (minutes) or a number of steps")
-        if self.crop_size:
-            params["crop_size"] = self.crop_size
+        params.update(model_path=self._model_path, preview_path=self._preview_path,
+                      periodic_channels=spec.PERIODIC_PATTERN_CHANNELS if self.setting(context, "periodic_pattern")
+                      else 0)
         return image_jobs.submit_image_job(client, "gan.train", params, {"exemplar": self._source})
 
     def modal(self, context, event):
@@ -99,7 +100,7 @@ class NEURALRENDER_OT_gan_train(WorkerJobOperator, bpy.types.Operator):
 
     def apply_result(self, context, handle):
         image = image_jobs.result_to_datablock(handle, "preview", datablocks.result_name("GAN preview", self._source.name))
-        settings = _scene_settings(context)
+        settings = self.panel_settings(context)
         if settings is not None:
             settings.model_path = self._model_path
         return f"GAN training: model saved to {self._model_path} (preview '{image.name}')"
@@ -111,40 +112,36 @@ class NEURALRENDER_OT_gan_generate(WorkerJobOperator, bpy.types.Operator):
     bl_label = "Generate GAN Texture"
     bl_options = {"REGISTER", "UNDO"}
     job_label = "GAN textures"
+    settings_attribute = SETTINGS
 
-    model_path: bpy.props.StringProperty(name="Model", subtype="FILE_PATH")
-    width: bpy.props.IntProperty(name="Width", default=1024, min=1, max=16384)
-    height: bpy.props.IntProperty(name="Height", default=1024, min=1, max=16384)
-    seed: bpy.props.IntProperty(name="Seed", default=0, min=0)
-    count: bpy.props.IntProperty(name="Count", default=1, min=1, max=16)
-    variation: bpy.props.FloatProperty(name="Variation", default=0.0, min=0.0, max=1.0, subtype="FACTOR",
-                                       description=VARIATION_HELP)
-    tileable: bpy.props.BoolProperty(name="Tileable", default=True)
-    make_material: bpy.props.BoolProperty(name="Make Material", default=False,
-                                          description="Wire the first texture into a material on the active object")
+    model_path: _model_path_property()
+    make_material: bpy.props.BoolProperty(name="Make Material", default=False, options={"SKIP_SAVE"},
+                                          description=f"{MAKE_MATERIAL_HELP} (default: the panel's)")
     tiling: bpy.props.FloatProperty(name="Tiling", default=1.0, min=0.01, max=1000.0,
                                     description="Repeats across the UVs when making a material of a tileable texture")
 
     def submit_job(self, context, client):
-        self._model_path = resolve_model_path(self.model_path)
+        self._model_path = resolve_model_path(self.setting(context, "model_path"))
         if not os.path.isfile(self._model_path):
             raise UserFacingError(f"No model file at {self._model_path}: train one first")
-        params = {"model_path": self._model_path, "width": self.width, "height": self.height, "seed": self.seed,
-                  "count": self.count, "tileable": self.tileable, "variation": self.variation}
+        params = self.job_params(context, spec.GENERATE)
+        self._seed, self._tileable = params["seed"], params["tileable"]
+        self._make_material = self.setting(context, "make_material")
+        params["model_path"] = self._model_path
         return client.submit("gan.generate", params, output_origin="bottom")
 
     def apply_result(self, context, handle):
         stem = os.path.splitext(os.path.basename(self._model_path))[0]
         images = []
         for index, output in enumerate(sorted(handle.result_refs)):
-            name = datablocks.result_name("GAN", f"{stem} seed {self.seed + index}")
+            name = datablocks.result_name("GAN", f"{stem} seed {self._seed + index}")
             image = image_jobs.result_to_datablock(handle, output, name)
             datablocks.pack_image(image)  # generated pixels would be lost on save otherwise
             images.append(image)
         summary = f"GAN: {len(images)} texture(s) {images[0].size[0]}x{images[0].size[1]} ('{images[0].name}'...)"
-        if self.make_material:
+        if self._make_material:
             material = materials.make_texture_material(
-                images[0], tiling=(self.tiling, self.tiling) if self.tileable else None)
+                images[0], tiling=(self.tiling, self.tiling) if self._tileable else None)
             assigned = materials.assign_to_object(material, context.active_object)
             summary += f"; material '{material.name}'" + (" on the active object" if assigned else "")
         return summary
@@ -173,6 +170,10 @@ class NEURALRENDER_OT_gan_make_material(bpy.types.Operator):
         self.report({"INFO"}, f"Material '{material.name}'" + (" assigned to the active object" if assigned else ""))
         return {"FINISHED"}
 
+
+spec_properties.annotate(NEURALRENDER_OT_gan_train, spec.TRAIN, TRAIN_PARAMS, operator=True, **SHOWN_DEFAULTS)
+spec_properties.annotate(NEURALRENDER_OT_gan_generate, spec.GENERATE, GENERATE_PARAMS, operator=True,
+                         **SHOWN_DEFAULTS)
 
 CLASSES = (
     NEURALRENDER_OT_gan_train,

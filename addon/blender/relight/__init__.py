@@ -1,18 +1,14 @@
 """Relighting light-stage sets against the scene's world inside Blender: relight (still, low-rank
 preview, animation via the world's keyframed rotation) into a float image + compositor node, and the
 virtual light stage that captures a set from any scene with Cycles.
-
-``CLASSES`` lists what to register; ``attach_properties``/``detach_properties`` add and remove the
-per-scene settings the panels edit (``scene.neural_render_relight``).
 """
 
 from . import operators, panels, settings
 
+# The scene property the panels edit, and its PropertyGroup (registration attaches it).
+SETTINGS = ("neural_render_relight", settings.NeuralRenderRelightSettings)
 CLASSES = (
     settings.NeuralRenderRelightSettings,
     *operators.CLASSES,
     *panels.CLASSES,
 )
-
-attach_properties = settings.attach
-detach_properties = settings.detach

@@ -4,7 +4,8 @@ For each light direction d_i the scene is rendered with every lamp of its own hi
 black, and a single sun of strength 1 (irradiance 1 W/m^2 at the subject, whatever its angle)
 shining from d_i. The sun's angular diameter is that of a disc with the solid angle of the light's
 cell (its Voronoi cell among the set's lights), so the light spreads over the part of the sphere the
-weights integrate it over, and shadows soften as an environment's would. Everything else -- samples,
+weights integrate it over, and shadows soften as an environment's would. Directions, cells and sun
+angles come from ``protocol/sphere.py``, the geometry the worker weights the set with. Everything else -- samples,
 seed, light paths, clamping, film transparency -- stays as the scene has it, so a direct render of the
 scene under a world is the same estimator as the relit set: to compare them, use the same settings.
 
@@ -12,7 +13,6 @@ Images are written as 32-bit float Linear Rec.709 EXR next to a ``lights.csv`` (
 Emissive materials in the scene would be added to every light's image: the set assumes lamps only.
 """
 
-import math
 import os
 from contextlib import contextmanager
 
@@ -20,11 +20,12 @@ import bpy
 import numpy as np
 from mathutils import Vector
 
+from ...protocol import sphere
+from ...protocol.specs.relight import LIGHTS_CSV
 from .. import datablocks
-from .cells import cell_solid_angles, sun_angle_for_cell
 
 LIGHT_PREFIX = "light_"
-CSV_NAME = "lights.csv"
+CSV_NAME = LIGHTS_CSV
 _SUN_NAME = "NR Light Stage Sun"
 _BLACK_WORLD_NAME = "NR Light Stage Black"
 
@@ -54,12 +55,12 @@ def capture_light_stage(scene, folder, directions, progress=None):
     if scene.camera is None:
         raise CaptureError(f"Scene '{scene.name}' has no camera to capture the light stage with")
     os.makedirs(folder, exist_ok=True)
-    angles = [sun_angle_for_cell(area) for area in cell_solid_angles(directions)]
+    angles = sphere.sun_angles(directions)
     names = [light_file_name(index) for index in range(len(directions))]
     with _capture_setup(scene) as sun:
         for index, (direction, angle) in enumerate(zip(directions, angles)):
             sun.rotation_euler = sun_rotation(direction)
-            sun.data.angle = min(angle, math.pi)
+            sun.data.angle = angle
             bpy.ops.render.render(scene=scene.name)
             _save_render_result(scene, os.path.join(folder, names[index]))
             if progress is not None:

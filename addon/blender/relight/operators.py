@@ -1,17 +1,26 @@
 """Relighting operators: relight a light-stage set against a world (a still, a low-rank preview, or
-the frame range with the world's keyframed rotation), and capture a virtual light stage."""
+the frame range with the world's keyframed rotation), and capture a virtual light stage.
+
+Both follow the settings rule (``spec_properties``): a property the caller leaves unset takes the
+Relight panel's scene setting, so ``bpy.ops.neural_render.relight('EXEC_DEFAULT')`` relights exactly
+what the panel's Relight button would, and a keyword given wins.
+"""
 
 import os
 
 import bpy
 
-from .. import compositor, datablocks, image_jobs
+from ...protocol import sphere
+from ...protocol.frame_paths import frame_path
+from ...protocol.specs import relight as spec
+from .. import compositor, datablocks, image_jobs, spec_properties
 from ..job_operator import UserFacingError, WorkerJobOperator
-from . import capture, cells, world_reader
+from . import capture, world_reader
+from .settings import OVERRIDES, PANEL_PARAMS
 
-
-def _settings(context):
-    return getattr(context.scene, "neural_render_relight", None)
+SETTINGS = "neural_render_relight"
+FRAME_PATTERN = "relit_####.exr"   # in the output folder; the worker writes each frame there
+OPERATOR_PARAMS = (*PANEL_PARAMS, "storage", "memory_limit_mb")
 
 
 class NEURALRENDER_OT_relight(WorkerJobOperator, bpy.types.Operator):
@@ -20,48 +29,88 @@ class NEURALRENDER_OT_relight(WorkerJobOperator, bpy.types.Operator):
     bl_idname = "neural_render.relight"
     bl_label = "Relight Set"
     job_label = "Relight"
+    settings_attribute = SETTINGS
 
-    set_dir: bpy.props.StringProperty(name="Light Set", subtype="DIR_PATH")
-    world_name: bpy.props.StringProperty(name="World", description="Empty: the scene's world")
-    use_strength: bpy.props.BoolProperty(name="Override Strength", default=False)
-    strength: bpy.props.FloatProperty(name="Strength", default=1.0, min=0.0)
-    use_rotation: bpy.props.BoolProperty(name="Override Rotation", default=False)
-    rotation_deg: bpy.props.FloatProperty(name="Rotation (Z, degrees)", default=0.0)
-    preview_rank: bpy.props.IntProperty(name="Preview Rank", default=0, min=0,
-                                        description="0: exact; else relight through a rank-k factorisation")
-    animation: bpy.props.BoolProperty(name="Animation", default=False,
+    set_dir: bpy.props.StringProperty(name="Light Set", subtype="DIR_PATH", options={"SKIP_SAVE"},
+                                      description="Folder of a light-stage set (default: the panel's)")
+    world_name: bpy.props.StringProperty(name="World", options={"SKIP_SAVE"},
+                                         description="World datablock; empty: the panel's world, else the scene's")
+    use_strength: bpy.props.BoolProperty(name="Override Strength", default=False, options={"SKIP_SAVE"},
+                                         description="Use Strength instead of the world's (default: the panel's; "
+                                                     "giving Strength implies it)")
+    use_rotation: bpy.props.BoolProperty(name="Override Rotation", default=False, options={"SKIP_SAVE"},
+                                         description="Use Rotation instead of the world Mapping node's Z rotation "
+                                                     "(default: the panel's; giving Rotation implies it)")
+    preview: bpy.props.BoolProperty(name="Preview", default=False, options={"SKIP_SAVE"},
+                                    description="A fast low-rank preview at the panel's Preview Rank (a given "
+                                                "Preview Rank wins)")
+    animation: bpy.props.BoolProperty(name="Animation", default=False, options={"SKIP_SAVE"},
                                       description="Relight every frame of the scene's range with the world's "
                                                   "keyframed Mapping rotation, written as an EXR sequence")
-    output_path: bpy.props.StringProperty(name="Output", subtype="FILE_PATH",
-                                          description="EXR file (still) or folder (animation)")
+    output_path: bpy.props.StringProperty(name="Output", subtype="FILE_PATH", options={"SKIP_SAVE"},
+                                          description="EXR file (still) or folder (animation); default: the panel's")
     add_node: bpy.props.BoolProperty(name="Add Compositor Node", default=True)
 
     def submit_job(self, context, client):
         scene = context.scene
-        if not self.set_dir:
+        set_dir = self.setting(context, "set_dir")
+        if not set_dir:
             raise UserFacingError("Choose a light-stage set folder")
-        self._set_dir = bpy.path.abspath(self.set_dir)
-        world = bpy.data.worlds.get(self.world_name) if self.world_name else scene.world
-        if self.world_name and world is None:
-            raise UserFacingError(f"No world named '{self.world_name}'")
+        self._set_dir = bpy.path.abspath(set_dir)
+        world = self._world(context)
         lighting = world_reader.read_world(world)
-        params = {"set": self._set_dir, **lighting.params()}
-        if self.use_strength:
-            params["strength"] = self.strength
-        if self.use_rotation:
-            params["rotation_deg"] = self.rotation_deg
-        if self.preview_rank > 0:
-            params["rank"] = self.preview_rank
+        params = {"set": self._set_dir, **lighting.params(),
+                  **self.job_params(context, spec.APPLY, ("storage", "memory_limit_mb"))}
+        if self._overrides(context, "use_strength", "strength"):
+            params["strength"] = self.setting(context, "strength")
+        if self._overrides(context, "use_rotation", "rotation_deg"):
+            params["rotation_deg"] = self.setting(context, "rotation_deg")
+        rank = self._rank(context)
+        if rank is not None:
+            params["rank"] = rank
+        output = self.setting(context, "output_path")
+        self._output = bpy.path.abspath(output) if output else ""
         self._frames = None
         if self.animation:
-            if not self.output_path:
+            if not self._output:
                 raise UserFacingError("An animation needs an output folder for its EXR sequence")
             self._frames = list(range(scene.frame_start, scene.frame_end + 1))
-            params["frames"] = self._frame_overrides(scene, world)
+            if self._frames[0] < 0:
+                raise UserFacingError(f"The frame range starts at {self._frames[0]}: an animation's frames are "
+                                      "numbered from 0")
+            self._pattern = os.path.join(self._output, FRAME_PATTERN)
+            params.update(frames=self._frame_overrides(scene, world, params.get("strength")),
+                          output_pattern=self._pattern, frame_numbers=self._frames)
         inputs = {"environment": lighting.image} if lighting.image is not None else {}
         return image_jobs.submit_image_job(client, "relight.apply", params, inputs)
 
-    def _frame_overrides(self, scene, world):
+    def _world(self, context):
+        if self.world_name:
+            world = bpy.data.worlds.get(self.world_name)
+            if world is None:
+                raise UserFacingError(f"No world named '{self.world_name}'")
+            return world
+        settings = self.panel_settings(context)
+        return settings.world if settings is not None and settings.world is not None else context.scene.world
+
+    def _overrides(self, context, toggle, name):
+        """Whether ``name`` replaces the world's value: the caller's toggle, else a value the caller
+        gave, else the panel's toggle."""
+        if self.properties.is_property_set(toggle):
+            return getattr(self, toggle)
+        return self.properties.is_property_set(name) or self.setting(context, toggle)
+
+    def _rank(self, context):
+        """The preview's rank: the caller's (0: exact), else with ``preview`` the panel's; None: exact."""
+        if self.properties.is_property_set("rank"):
+            value = self.rank
+        elif self.preview:
+            value = self.setting(context, "rank")
+        else:
+            return None
+        return spec_properties.job_value(spec.APPLY, "rank", value)
+
+    def _frame_overrides(self, scene, world, strength):
         """Per frame: the world's Mapping rotation (and strength) as animated, evaluated frame by frame."""
         current = scene.frame_current
         frames = []
@@ -69,7 +118,7 @@ class NEURALRENDER_OT_relight(WorkerJobOperator, bpy.types.Operator):
             for frame in self._frames:
                 scene.frame_set(frame)
                 lighting = world_reader.read_world(world)
-                override = {"strength": self.strength if self.use_strength else lighting.strength}
+                override = {"strength": strength if strength is not None else lighting.strength}
                 if lighting.mapping is not None:
                     override["rotation"] = lighting.mapping.get("rotation", [0.0, 0.0, 0.0])
                 frames.append(override)
@@ -81,24 +130,37 @@ class NEURALRENDER_OT_relight(WorkerJobOperator, bpy.types.Operator):
         scene = context.scene
         base = os.path.basename(os.path.normpath(self._set_dir))
         if self._frames is not None:
-            folder = bpy.path.abspath(self.output_path)
-            os.makedirs(folder, exist_ok=True)
-            image = None
-            for index, frame in enumerate(self._frames):
-                image = image_jobs.result_to_datablock(handle, f"frame_{index:04d}",
-                                                       datablocks.result_name("Relit", base))
-                datablocks.save_image_exr(image, os.path.join(folder, f"relit_{frame:04d}.exr"))
-            summary = f"Relit {len(self._frames)} frames into {folder}"
+            image = self._load_sequence(base)
+            summary = f"Relit {len(self._frames)} frames into {self._output}"
         else:
             image = image_jobs.result_to_datablock(handle, "relit", datablocks.result_name("Relit", base))
             summary = f"Relit '{base}' into image '{image.name}'"
-            if self.output_path:
-                path = bpy.path.abspath(self.output_path)
-                datablocks.save_image_exr(image, path)
-                summary += f" and {path}"
+            if self._output:
+                datablocks.save_image_exr(image, self._output)
+                summary += f" and {self._output}"
         if self.add_node:
-            compositor.add_image_node(scene, image, label=f"Relit {base}")
+            node = compositor.add_image_node(scene, image, label=f"Relit {base}")
+            if self._frames is not None:
+                node.frame_start = self._frames[0]
+                node.frame_duration = len(self._frames)
+                node.frame_offset = self._frames[0] - 1  # scene frame f shows file number f
         return summary
+
+    def _load_sequence(self, base):
+        """The frames the worker wrote, as one image sequence datablock (replacing an earlier one)."""
+        name = datablocks.result_name("Relit", f"{base} animation")
+        image = bpy.data.images.get(name)
+        if image is not None:
+            bpy.data.images.remove(image)
+        image = bpy.data.images.load(frame_path(self._pattern, self._frames[0]), check_existing=False)
+        image.name = name
+        image.source = "SEQUENCE"
+        image.colorspace_settings.name = datablocks.LINEAR_COLORSPACE
+        return image
+
+
+spec_properties.annotate(NEURALRENDER_OT_relight, spec.APPLY, OPERATOR_PARAMS, operator=True,
+                         rotation_deg=OVERRIDES["rotation_deg"])
 
 
 class NEURALRENDER_OT_relight_capture(bpy.types.Operator):
@@ -107,20 +169,32 @@ class NEURALRENDER_OT_relight_capture(bpy.types.Operator):
     bl_idname = "neural_render.relight_capture"
     bl_label = "Capture Light Stage"
 
-    folder: bpy.props.StringProperty(name="Folder", subtype="DIR_PATH")
-    columns: bpy.props.IntProperty(name="Columns", default=32, min=1, max=256)
-    rows: bpy.props.IntProperty(name="Rows", default=16, min=1, max=128)
+    folder: bpy.props.StringProperty(name="Folder", subtype="DIR_PATH", options={"SKIP_SAVE"},
+                                     description="Folder for the set (default: the panel's Capture To)")
+    columns: spec_properties.property_for(spec.CAPTURE_COLUMNS, operator=True)
+    rows: spec_properties.property_for(spec.CAPTURE_ROWS, operator=True)
+
+    # The settings rule, for properties the panel names differently.
+    _PANEL_NAMES = {"folder": "capture_dir", "columns": "capture_columns", "rows": "capture_rows"}
+
+    def _setting(self, context, name):
+        settings = getattr(context.scene, SETTINGS, None)
+        if self.properties.is_property_set(name) or settings is None:
+            return getattr(self, name)
+        return getattr(settings, self._PANEL_NAMES[name])
 
     def execute(self, context):
-        if not self.folder:
+        folder = self._setting(context, "folder")
+        if not folder:
             self.report({"ERROR"}, "Choose a folder for the light set")
             return {"CANCELLED"}
-        folder = bpy.path.abspath(self.folder)
+        folder = bpy.path.abspath(folder)
+        columns, rows = self._setting(context, "columns"), self._setting(context, "rows")
         wm = context.window_manager
-        total = self.columns * self.rows
+        total = columns * rows
         wm.progress_begin(0, total)
         try:
-            capture.capture_light_stage(context.scene, folder, cells.latlong_grid_directions(self.columns, self.rows),
+            capture.capture_light_stage(context.scene, folder, sphere.latlong_grid_directions(columns, rows),
                                         progress=lambda done, _: wm.progress_update(done))
         except (capture.CaptureError, OSError, datablocks.DatablockError) as error:
             self.report({"ERROR"}, str(error))

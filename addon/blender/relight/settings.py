@@ -2,31 +2,33 @@
 
 import bpy
 
+from ...protocol.specs import relight as spec
+from .. import spec_properties
+
 
 class NeuralRenderRelightSettings(bpy.types.PropertyGroup):
+    """The panel's values. The job parameters it edits (strength, rotation, preview rank) are made from
+    the relight spec by ``spec_properties.annotate`` below; the rest is Blender's own: the set and
+    world to use, whether strength and rotation override the world's, the output, the capture."""
     set_dir: bpy.props.StringProperty(name="Light Set", subtype="DIR_PATH",
                                       description="Folder of a light-stage set (lights.csv or lightgrid.json)")
     world: bpy.props.PointerProperty(name="World", type=bpy.types.World,
                                      description="World to relight with; empty: the scene's world")
-    use_strength: bpy.props.BoolProperty(name="Override Strength", default=False)
-    strength: bpy.props.FloatProperty(name="Strength", default=1.0, min=0.0, soft_max=10.0)
+    use_strength: bpy.props.BoolProperty(name="Override Strength", default=False,
+                                         description="Replace the world's Background strength")
     use_rotation: bpy.props.BoolProperty(name="Override Rotation", default=False,
                                          description="Replace the world Mapping node's Z rotation")
-    rotation_deg: bpy.props.FloatProperty(name="Rotation", default=0.0, soft_min=-360.0, soft_max=360.0,
-                                          description="World rotation about Z in degrees (as the Mapping node)")
     output_path: bpy.props.StringProperty(name="Output", subtype="FILE_PATH",
                                           description="Also write the result as EXR here (a folder for animation)")
-    preview_rank: bpy.props.IntProperty(name="Preview Rank", default=16, min=1, max=4096,
-                                        description="Rank of the fast low-rank preview")
     capture_dir: bpy.props.StringProperty(name="Capture To", subtype="DIR_PATH",
                                           description="Folder the virtual light stage writes its set into")
-    capture_columns: bpy.props.IntProperty(name="Columns", default=32, min=1, max=256)
-    capture_rows: bpy.props.IntProperty(name="Rows", default=16, min=1, max=128)
+    capture_columns: spec_properties.property_for(spec.CAPTURE_COLUMNS)
+    capture_rows: spec_properties.property_for(spec.CAPTURE_ROWS)
 
 
-def attach():
-    bpy.types.Scene.neural_render_relight = bpy.props.PointerProperty(type=NeuralRenderRelightSettings)
-
-
-def detach():
-    del bpy.types.Scene.neural_render_relight
+PANEL_PARAMS = spec_properties.panel_names(spec.APPLY)
+# The Preview button's rank starts at a useful preview (the job's own default is exact); the rotation
+# slider spans a turn either way.
+OVERRIDES = {"rank": {"default": spec.DEFAULT_PREVIEW_RANK},
+             "rotation_deg": {"soft_min": -spec.APPLY["rotation_deg"].soft_high}}
+spec_properties.annotate(NeuralRenderRelightSettings, spec.APPLY, PANEL_PARAMS, **OVERRIDES)

@@ -6,7 +6,6 @@ projection -- is refused with a message saying what to do (bake a procedural sky
 equirectangular image first). Node trees are read, never changed.
 """
 
-import math
 from dataclasses import dataclass
 
 import bpy
@@ -23,7 +22,6 @@ class WorldLighting:
     colour: tuple = (0.0, 0.0, 0.0)
     strength: float = 1.0
     mapping: dict = None            # {"type", "location", "rotation", "scale"} (radians) or None
-    mapping_node: object = None     # to re-read an animated rotation per frame
 
     def params(self):
         params = {"strength": self.strength}
@@ -71,7 +69,7 @@ def read_world(world):
     if mapping_node is not None and _is_generated(source.inputs["Vector"]):
         mapping_node = None  # Generated straight in: the same as nothing linked
     mapping = None if mapping_node is None else mapping_params(mapping_node, world)
-    return WorldLighting(image=source.image, strength=strength, mapping=mapping, mapping_node=mapping_node)
+    return WorldLighting(image=source.image, strength=strength, mapping=mapping)
 
 
 def mapping_params(node, world):
@@ -93,13 +91,6 @@ def mapping_params(node, world):
                                   "only plain (optionally keyframed) values are supported")
         params[key] = [float(value) for value in socket.default_value]
     return params
-
-
-def rotation_deg_z(lighting):
-    """The Mapping node's current Z rotation in degrees (0 without a Mapping node)."""
-    if lighting.mapping is None:
-        return 0.0
-    return math.degrees(lighting.mapping.get("rotation", (0.0, 0.0, 0.0))[2])
 
 
 def _is_generated(socket):

@@ -12,15 +12,15 @@ import tempfile
 
 import bpy
 
-from .. import compositor, datablocks, image_jobs, preferences, render_capture, render_hook
+from ...protocol.frame_paths import frame_path
+from ...protocol.specs import stylize as spec
+from .. import compositor, datablocks, image_jobs, preferences, render_capture, render_hook, spec_properties
 from ..job_operator import UserFacingError, WorkerJobOperator
 from ..operators import find_image
-from ...protocol.frame_paths import frame_path
+from .settings import PANEL_PARAMS
 
 TEMPORARY_NODE = "NR Stylize passes"
-# The style layers, in the order of the panel's Style Layer Weights (the worker's losses.STYLE_LAYERS;
-# spelled out here because Blender-side code never imports the worker package, which needs torch).
-STYLE_LAYERS = ("relu1_1", "relu2_1", "relu3_1", "relu4_1", "relu5_1")
+SETTINGS = "neural_render_stylize"
 
 
 def parse_indices(text):
@@ -35,7 +35,7 @@ def parse_indices(text):
 
 
 def _settings(context):
-    return getattr(context.scene, "neural_render_stylize", None)
+    return getattr(context.scene, SETTINGS, None)
 
 
 def _style_images(context, style_name):
@@ -53,30 +53,20 @@ def _style_images(context, style_name):
 
 
 class _StylizeOptions:
-    style_name: bpy.props.StringProperty(name="Style", description="Style image datablock; empty: the panel's styles")
-    preset: bpy.props.EnumProperty(name="Preset", items=(("PANEL", "Panel", "The panel's preset"),
-                                                         ("fast", "Fast", ""), ("default", "Default", ""),
-                                                         ("quality", "Quality", "")), default="PANEL")
-    steps: bpy.props.IntProperty(name="Steps", default=0, min=0, max=100000,
-                                 description="Evaluations at the coarsest scale (0: the preset's)")
+    """What the three operators share: the style, the panel's job parameters under the settings rule
+    (each an operator property too, so a script may override any), and the compositor node."""
+    settings_attribute = SETTINGS
+    style_name: bpy.props.StringProperty(name="Style", description="Style image datablock; empty: the panel's styles",
+                                         options={"SKIP_SAVE"})
     add_compositor_node: bpy.props.BoolProperty(name="Add Compositor Node", default=True)
 
     def _params(self, context):
-        settings = _settings(context)
-        params = {"preset": settings.preset if settings and self.preset == "PANEL" else
-                  (self.preset if self.preset != "PANEL" else "default")}
-        if settings is not None:
-            params.update(strength=settings.strength, style_scale=settings.style_scale,
-                          preserve_colors=settings.preserve_colors, keep_highlights=settings.keep_highlights,
-                          optimizer=settings.optimizer, feather=settings.feather, tv_weight=settings.tv_weight)
-            if not any(settings.layer_weights):
-                raise UserFacingError("All style layer weights are zero: give at least one layer a weight")
-            params["layer_weights"] = dict(zip(STYLE_LAYERS, map(float, settings.layer_weights)))
+        params = self.job_params(context, spec.IMAGE)
+        if not any(params["layer_weights"].values()):
+            raise UserFacingError("All style layer weights are zero: give at least one layer a weight")
         view = context.scene.view_settings.view_transform
         params["view_transform"] = "standard" if view in ("Standard", "Raw") else "compressed"
         params["exposure"] = float(context.scene.view_settings.exposure)
-        if self.steps:
-            params["steps"] = self.steps
         prefs = preferences.get(context)
         params["allow_download"] = bool(prefs.allow_downloads)
         if prefs.vgg19_weights_path:
@@ -105,6 +95,9 @@ class _StylizeOptions:
             if settings.background_style is not None:
                 inputs["background_style"] = settings.background_style
         return inputs
+
+
+OPERATOR_PARAMS = (*PANEL_PARAMS, "steps")
 
 
 class NEURALRENDER_OT_stylize_image(_StylizeOptions, WorkerJobOperator, bpy.types.Operator):
@@ -171,12 +164,14 @@ class NEURALRENDER_OT_stylize_animation(_StylizeOptions, WorkerJobOperator, bpy.
     enable_vector_pass: bpy.props.BoolProperty(
         name="Enable Vector Pass", default=False,
         description="Turn on the view layer's Vector pass (needed for temporal consistency) before rendering")
-    temporal: bpy.props.BoolProperty(name="Temporal Consistency", default=True)
+    temporal: bpy.props.BoolProperty(name="Temporal Consistency", default=True, options={"SKIP_SAVE"},
+                                     description="Warp the previous frame with the Vector pass (default: the panel's)")
 
     def submit_job(self, context, client):
         scene = context.scene
         view_layer = context.view_layer
-        if self.temporal and not view_layer.use_pass_vector:
+        self._temporal = self.setting(context, "temporal")
+        if self._temporal and not view_layer.use_pass_vector:
             if not self.enable_vector_pass:
                 raise UserFacingError(
                     f"View layer '{view_layer.name}' has no Vector pass. Stylize uses it to carry each stylized "
@@ -184,7 +179,7 @@ class NEURALRENDER_OT_stylize_animation(_StylizeOptions, WorkerJobOperator, bpy.
                     "Properties > Passes > Data > Vector, tick 'Enable Vector Pass' in this operator, or turn "
                     "Temporal Consistency off")
             view_layer.use_pass_vector = True
-        if self.temporal and scene.render.engine == "CYCLES" and scene.render.use_motion_blur:
+        if self._temporal and scene.render.engine == "CYCLES" and scene.render.use_motion_blur:
             raise UserFacingError("Cycles writes no Vector pass while motion blur is on: turn motion blur off "
                                   "for the stylized render (or turn Temporal Consistency off)")
         params = self._params(context)
@@ -194,10 +189,10 @@ class NEURALRENDER_OT_stylize_animation(_StylizeOptions, WorkerJobOperator, bpy.
         settings = _settings(context)
         output = bpy.path.abspath(settings.output_directory if settings else "//stylized/") or folder
         self._pattern = os.path.join(output, "stylized_####.exr")
-        params.update(frames=[{"content": path, "layer": "Image", "vector_layer": "Vector" if self.temporal else None}
+        params.update(frames=[{"content": path, "layer": "Image", "vector_layer": "Vector" if self._temporal else None}
                               for _, path in frames],
                       frame_numbers=[number for number, _ in frames], output_pattern=self._pattern,
-                      temporal=self.temporal)
+                      temporal=self._temporal)
         self._first = frames[0][0]
         self._count = len(frames)
         return image_jobs.submit_image_job(client, "stylize.sequence", params, style_inputs)
@@ -221,7 +216,7 @@ class NEURALRENDER_OT_stylize_animation(_StylizeOptions, WorkerJobOperator, bpy.
             nodes.append(output)
             output.directory = folder + os.sep
             output.file_name = "frame_"
-            for name in ("Image", "Vector") if self.temporal else ("Image",):
+            for name in ("Image", "Vector") if self._temporal else ("Image",):
                 output.file_output_items.new("RGBA", name)
                 tree.links.new(layers.outputs[name], output.inputs[name])
             if created:  # a fresh tree must still pass the render through to the written frames
@@ -263,8 +258,12 @@ class NEURALRENDER_OT_stylize_animation(_StylizeOptions, WorkerJobOperator, bpy.
         node = compositor.add_image_node(context.scene, image, label="Stylized animation")
         node.frame_duration = self._count
         node.frame_start = self._first
+        node.frame_offset = self._first - 1  # scene frame f shows file number f
         return f"Stylize: {self._count} frames -> {os.path.dirname(first)}"
 
+
+for _operator in (NEURALRENDER_OT_stylize_image, NEURALRENDER_OT_stylize_render, NEURALRENDER_OT_stylize_animation):
+    spec_properties.annotate(_operator, spec.IMAGE, OPERATOR_PARAMS, operator=True)
 
 CLASSES = (
     NEURALRENDER_OT_stylize_image,

@@ -3,7 +3,7 @@ result and animation). Both show the style images with thumbnails and the shared
 
 import bpy
 
-from ..panels import NeuralRenderPanelMixin, draw_job_status
+from ..panels import NeuralRenderPanel, NeuralRenderPropertiesPanel
 
 
 class NEURALRENDER_UL_styles(bpy.types.UIList):
@@ -83,29 +83,15 @@ def draw_options(layout, settings):
     advanced.row(align=True).prop(settings, "layer_weights", text="")
 
 
-def draw_common(layout, context):
-    """Job status, style images and options (both panels); returns the settings, None if missing."""
-    draw_job_status(layout, context)
-    settings = getattr(context.scene, "neural_render_stylize", None)
-    if settings is None:
-        layout.label(text="Stylize settings are not registered", icon="ERROR")
-        return None
-    draw_styles(layout, settings)
-    draw_options(layout, settings)
-    return settings
-
-
-class NEURALRENDER_PT_stylize_image(NeuralRenderPanelMixin, bpy.types.Panel):
+class NEURALRENDER_PT_stylize_image(NeuralRenderPanel, bpy.types.Panel):
     bl_idname = "NEURALRENDER_PT_stylize_image"
     bl_label = "Stylize"
     bl_space_type = "IMAGE_EDITOR"
-    bl_region_type = "UI"
-    bl_options = {"DEFAULT_CLOSED"}
+    settings_attribute = "neural_render_stylize"
 
-    def draw(self, context):
-        layout = self.layout
-        if draw_common(layout, context) is None:
-            return
+    def draw_panel(self, layout, context, settings):
+        draw_styles(layout, settings)
+        draw_options(layout, settings)
         image = getattr(context.space_data, "image", None)
         if image is not None and image.type == "RENDER_RESULT":
             layout.operator("neural_render.stylize_render", icon="RENDER_RESULT")
@@ -113,19 +99,14 @@ class NEURALRENDER_PT_stylize_image(NeuralRenderPanelMixin, bpy.types.Panel):
             layout.operator("neural_render.stylize_image", icon="BRUSH_DATA")
 
 
-class NEURALRENDER_PT_stylize_render(bpy.types.Panel):
+class NEURALRENDER_PT_stylize_render(NeuralRenderPropertiesPanel, bpy.types.Panel):
     bl_idname = "NEURALRENDER_PT_stylize_render"
     bl_label = "Neural Render: Stylize"
-    bl_space_type = "PROPERTIES"
-    bl_region_type = "WINDOW"
-    bl_context = "render"
-    bl_options = {"DEFAULT_CLOSED"}
+    settings_attribute = "neural_render_stylize"
 
-    def draw(self, context):
-        layout = self.layout
-        settings = draw_common(layout, context)
-        if settings is None:
-            return
+    def draw_panel(self, layout, context, settings):
+        draw_styles(layout, settings)
+        draw_options(layout, settings)
         layout.operator("neural_render.stylize_render", icon="RENDER_RESULT")
         box = layout.box()
         box.label(text="Animation", icon="RENDER_ANIMATION")
@@ -135,10 +116,9 @@ class NEURALRENDER_PT_stylize_render(bpy.types.Panel):
             box.label(text="Needs the Vector pass (View Layer > Passes > Vector)", icon="INFO")
             operator = box.operator("neural_render.stylize_animation", text="Enable Vector Pass and Stylize",
                                     icon="RENDER_ANIMATION")
-            operator.enable_vector_pass = True
+            operator.enable_vector_pass = True  # what this button does, not a copy of a setting
         else:
-            operator = box.operator("neural_render.stylize_animation", icon="RENDER_ANIMATION")
-        operator.temporal = settings.temporal
+            box.operator("neural_render.stylize_animation", icon="RENDER_ANIMATION")
 
 
 CLASSES = (

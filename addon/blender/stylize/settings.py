@@ -2,6 +2,9 @@
 
 import bpy
 
+from ...protocol.specs import stylize as spec
+from .. import spec_properties
+
 
 class NeuralRenderStyleSlot(bpy.types.PropertyGroup):
     """One style image: a datablock (shown with its thumbnail) and its blend weight."""
@@ -10,23 +13,14 @@ class NeuralRenderStyleSlot(bpy.types.PropertyGroup):
 
 
 class NeuralRenderStylizeSettings(bpy.types.PropertyGroup):
+    """The panel's values. The job parameters it edits (preset, strength, style scale, colours,
+    highlights, feather, optimiser, smoothness, layer weights) are made from the stylize spec by
+    ``spec_properties.annotate`` below; the rest is Blender's own: images, mask choice, animation."""
     styles: bpy.props.CollectionProperty(type=NeuralRenderStyleSlot)
     active_style: bpy.props.IntProperty(default=0)
     background_style: bpy.props.PointerProperty(
         name="Background Style", type=bpy.types.Image,
         description="With a mask: the style outside it (empty: the render stays as it is there)")
-    preset: bpy.props.EnumProperty(name="Preset", items=(
-        ("fast", "Fast", "Fewest steps: previews and long animations"),
-        ("default", "Default", "Balanced quality and time"),
-        ("quality", "Quality", "More steps at every scale")), default="default")
-    strength: bpy.props.FloatProperty(name="Style Strength", default=1.0, min=0.0, max=100.0, soft_max=10.0,
-                                      description="Style weight relative to content (beta/alpha; 1 = default)")
-    style_scale: bpy.props.FloatProperty(name="Style Scale", default=1.0, min=0.05, max=8.0,
-                                         description="Size of the style's strokes relative to the output")
-    preserve_colors: bpy.props.BoolProperty(name="Preserve Colors", default=False,
-                                            description="Transfer in luminance only: keep the render's colours")
-    keep_highlights: bpy.props.BoolProperty(name="Keep Highlights", default=True,
-                                            description="Values above 1 in the render stay above 1 in the result")
     mask_source: bpy.props.EnumProperty(name="Mask", items=(
         ("NONE", "None", "Stylize everything"),
         ("IMAGE", "Image", "A mask image (white = stylize)"),
@@ -36,25 +30,11 @@ class NeuralRenderStylizeSettings(bpy.types.PropertyGroup):
     mask_indices: bpy.props.StringProperty(name="Pass Indices", default="1",
                                            description="Object pass indices to stylize, comma separated (e.g. 1, 3)")
     mask_image: bpy.props.PointerProperty(name="Mask Image", type=bpy.types.Image)
-    feather: bpy.props.FloatProperty(name="Feather", default=4.0, min=0.0, max=200.0, subtype="PIXEL")
-    # Advanced: the per-layer style weights (relu1_1 ... relu5_1; normalised to sum to one) and the
-    # total-variation weight. Lower deep layers = smaller, finer strokes; lower shallow ones = less grain.
-    layer_weights: bpy.props.FloatVectorProperty(name="Style Layer Weights", size=5, default=(1, 1, 1, 1, 1),
-                                                 min=0.0, max=10.0,
-                                                 description="Weights of relu1_1, relu2_1, relu3_1, relu4_1, relu5_1")
-    tv_weight: bpy.props.FloatProperty(name="Smoothness", default=2.0, min=0.0, max=100.0,
-                                       description="Total-variation weight: higher suppresses pixel noise")
-    optimizer: bpy.props.EnumProperty(name="Optimizer", items=(("lbfgs", "L-BFGS", ""), ("adam", "Adam", "")),
-                                      default="lbfgs")
     temporal: bpy.props.BoolProperty(name="Temporal Consistency", default=True,
                                      description="Animations: warp the previous frame with the Vector pass")
     output_directory: bpy.props.StringProperty(name="Output", subtype="DIR_PATH", default="//stylized/",
                                                description="Folder of the stylized EXR sequence")
 
 
-def attach():
-    bpy.types.Scene.neural_render_stylize = bpy.props.PointerProperty(type=NeuralRenderStylizeSettings)
-
-
-def detach():
-    del bpy.types.Scene.neural_render_stylize
+PANEL_PARAMS = spec_properties.panel_names(spec.IMAGE)
+spec_properties.annotate(NeuralRenderStylizeSettings, spec.IMAGE, PANEL_PARAMS)

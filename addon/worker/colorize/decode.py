@@ -16,9 +16,10 @@ strips, so an 8K result never needs more than a few full-size temporaries), and 
 
 import numpy as np
 
+from ...protocol.specs import colorize as spec
 from . import lab
 
-DEFAULT_TEMPERATURE = 0.38
+DEFAULT_TEMPERATURE = spec.DEFAULT_TEMPERATURE   # declared once, in the job spec
 CAFFE_DEPLOY_LOGIT_SCALE = 2.606
 MODE_TEMPERATURE = 1e-3   # at or below this, take the mode (avoids overflow in logits / T)
 STRIP_ROWS = 512

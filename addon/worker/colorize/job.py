@@ -1,36 +1,16 @@
 """Worker jobs ``colorize.auto``, ``colorize.reference`` and ``colorize.scribbles``.
 
-Common to all three
-    inputs: ``image`` (H, W, 1|2|3|4) float32, scene-linear; grey, grey+alpha, RGB or RGBA.
-    params: ``premultiplied`` (default true: Blender's convention; false for straight-alpha files),
-    ``decode_srgb`` (the input holds sRGB-encoded values, e.g. a Non-Color tagged greyscale texture).
-    outputs: ``image`` (H, W, 3, or 4 with the input's alpha kept) scene-linear colour whose L* is
-    exactly the input's; ``input_was_colour`` (1, 1, 1): 1.0 when the input already had colour (its
-    luminance was colorized; the final progress message says so too).
-    16-bit and float inputs keep their precision (the full-resolution L* is reused), HDR values
-    above 1 keep their range; any size from 1x1 to 8K+ (the networks run at a bounded working size,
-    full-resolution work happens in row strips).
-
-colorize.auto
-    params: ``weights_path`` (the release or a train_colorizer.py checkpoint), ``model``
-    ('auto' | 'released' | 'bundled'), ``allow_download``, ``temperature`` (0..1, default 0.38; the
-    "vibrancy": 0 = mode, 1 = mean), ``seamless`` (tileable input -> tileable output),
-    ``network_size`` (override the working size).
-
-colorize.reference
-    inputs: ``reference`` (a colour image). params: ``method`` ('deep' default | 'global' = Reinhard).
-
-colorize.scribbles
-    inputs: ``hints`` (RGBA: painted where alpha > 0.5; RGB: coloured pixels are hints), any size.
-    params: ``solve_size`` (working long side of the sparse solve, default 512).
+Parameters, inputs and outputs are declared in ``protocol/specs/colorize.py``. Common to all three:
+the output's L* is exactly the input's; 16-bit and float inputs keep their precision (the
+full-resolution L* is reused), HDR values above 1 keep their range; any size (the networks run at a
+bounded working size, full-resolution work happens in row strips). ``input_was_colour`` is 1.0 when
+the input already had colour (its luminance was colorized; the final progress message says so too).
 """
-
-import os
 
 import numpy as np
 
-from ..job_params import number
-from ..jobs import JobInputError, job
+from ...protocol.specs import colorize as spec
+from ..jobs import JobInputError, file_stamp, job
 from . import decode, inference, reference, scribbles, weights
 from .source_image import SourceError, SourceImage, has_colour
 
@@ -39,9 +19,8 @@ def _source(context, params, inputs):
     if "image" not in inputs:
         raise JobInputError("colorize needs an input image named 'image'")
     try:
-        return SourceImage(inputs["image"], premultiplied=bool(params.get("premultiplied", True)),
-                           decode_srgb=bool(params.get("decode_srgb", False)),
-                           on_strip=_strip_progress(context, 0.0, 0.05, "reading the luminance"))
+        return SourceImage(inputs["image"], premultiplied=params["premultiplied"], decode_srgb=params["decode_srgb"],
+                           on_strip=context.stage(0.0, 0.05, "reading the luminance"))
     except SourceError as error:
         raise JobInputError(str(error)) from error
 
@@ -53,52 +32,39 @@ def _outputs(context, source, fill, what):
     return {"image": image, "input_was_colour": np.full((1, 1, 1), float(source.was_colour), np.float32)}
 
 
-def _strip_progress(context, start, span, label):
-    return lambda fraction: context.progress(start + span * fraction, label)
-
-
 # -- colorize.auto ----------------------------------------------------------------------------
 def _cached_model(context, params):
     """Models stay loaded between jobs; a changed file (retrained, replaced) is reloaded."""
-    path = params.get("weights_path") or None
-    if path is not None and not isinstance(path, str):
-        raise JobInputError("weights_path must be a file path")
-    model_choice = params.get("model", "auto")
-    stamp = None
-    if path and os.path.isfile(path):
-        stat = os.stat(path)
-        stamp = (stat.st_mtime_ns, stat.st_size)
-    key = ("colorize", path, model_choice, stamp, str(context.device),
-           os.path.isfile(weights.released_path_in_store()))
-    loaded = context.cache.get(key)
-    if loaded is None:
-        for stale in [entry for entry in context.cache if isinstance(entry, tuple) and entry[:1] == ("colorize",)]:
-            del context.cache[stale]
+    path, model_choice = params["weights_path"], params["model"]
+    released = weights.released_path_in_store()
+    key = ("colorize", path, file_stamp(path) if path else None, model_choice, str(context.device),
+           file_stamp(released))
+
+    def load():
         try:
-            loaded = weights.choose_model(path, model_choice, bool(params.get("allow_download", False)),
-                                          progress=context.progress)
+            loaded = weights.choose_model(path, model_choice, params["allow_download"], progress=context.progress)
         except weights.WeightsError as error:
             raise JobInputError(str(error)) from error
         loaded.model.to(context.device)
-        context.cache[key] = loaded
-    return loaded
+        return loaded
+
+    return context.models.get(key, load)
 
 
-@job("colorize.auto")
+@job(spec.AUTO)
 def colorize_auto(context, params, inputs):
-    temperature = number(params, "temperature", decode.DEFAULT_TEMPERATURE, 0, 1)
-    seamless = bool(params.get("seamless", False))
+    temperature, seamless = params["temperature"], params["seamless"]
     context.progress(0.0, "reading the image")
     source = _source(context, params, inputs)
     context.progress(0.05, "loading the colorizer")
     loaded = _cached_model(context, params)
-    network_size = number(params, "network_size", loaded.network_size, 32, 2048, int)
+    network_size = params["network_size"] or loaded.network_size
     context.progress(0.2, "predicting colours")
     ab = inference.predict_ab(loaded.model, source.lightness, context.device, temperature, network_size, seamless)
     label = "recombining with the full-resolution luminance"
 
     def fill(rgb):
-        decode.recombine(source.lightness, ab, wrap=seamless, out=rgb, on_strip=_strip_progress(context, 0.3, 0.7, label))
+        decode.recombine(source.lightness, ab, wrap=seamless, out=rgb, on_strip=context.stage(0.3, 0.7, label))
 
     return _outputs(context, source, fill, f"colorized with {loaded.description}, vibrancy T={temperature:g}")
 
@@ -108,21 +74,19 @@ def _backbone(context):
     from ..backbones import vgg16
     from ..model_store import ModelFileError
     try:
-        return vgg16.load(context.device)
+        return vgg16.load(context.device)  # kept per process by backbones.vgg16, shared with stylize
     except ModelFileError as error:
         raise JobInputError(str(error)) from error
 
 
-@job("colorize.reference")
+@job(spec.REFERENCE)
 def colorize_reference(context, params, inputs):
-    method = params.get("method", "deep")
-    if method not in ("deep", "global"):
-        raise JobInputError(f"method must be 'deep' or 'global', got {method!r}")
+    method = params["method"]
     if "reference" not in inputs:
         raise JobInputError("reference colorization needs a colour image named 'reference'")
     context.progress(0.0, "reading the images")
     source = _source(context, params, inputs)
-    reference_rgb = _reference_colour(inputs["reference"], bool(params.get("premultiplied", True)))
+    reference_rgb = _reference_colour(inputs["reference"], params["premultiplied"])
     if not has_colour(reference_rgb, None):
         raise JobInputError("the reference image has no colour: pick a colour image to take colours from")
     from . import lab
@@ -138,7 +102,7 @@ def colorize_reference(context, params, inputs):
     label = "transferring colours"
 
     def fill(rgb):
-        decode.recombine_strips(source.lightness, strips, out=rgb, on_strip=_strip_progress(context, 0.5, 0.5, label))
+        decode.recombine_strips(source.lightness, strips, out=rgb, on_strip=context.stage(0.5, 0.5, label))
 
     return _outputs(context, source, fill, f"colorized from the reference ({'deep features' if method == 'deep' else 'global statistics'})")
 
@@ -162,23 +126,23 @@ def _reference_colour(array, premultiplied, long_side=512):
 
 
 # -- colorize.scribbles -----------------------------------------------------------------------
-@job("colorize.scribbles")
+@job(spec.SCRIBBLES)
 def colorize_scribbles(context, params, inputs):
-    solve_size = number(params, "solve_size", scribbles.DEFAULT_SOLVE_SIZE, 64, 4096, int)
+    solve_size = params["solve_size"]
     if "hints" not in inputs:
         raise JobInputError("scribble colorization needs the painted hints as an image named 'hints'")
     context.progress(0.0, "reading the image and hints")
     source = _source(context, params, inputs)
     try:
         hint_ab, hint_mask = scribbles.hints_from_image(inputs["hints"], source.shape,
-                                                        premultiplied=bool(params.get("premultiplied", True)))
+                                                        premultiplied=params["premultiplied"])
         strips = scribbles.colorize_strips(source.lightness, hint_ab, hint_mask, solve_size,
-                                           progress=lambda fraction, message: context.progress(0.05 + 0.6 * fraction, message))
+                                           progress=context.stage(0.05, 0.6))
     except scribbles.ScribbleError as error:
         raise JobInputError(str(error)) from error
     label = "recombining with the full-resolution luminance"
 
     def fill(rgb):
-        decode.recombine_strips(source.lightness, strips, out=rgb, on_strip=_strip_progress(context, 0.65, 0.35, label))
+        decode.recombine_strips(source.lightness, strips, out=rgb, on_strip=context.stage(0.65, 0.35, label))
 
     return _outputs(context, source, fill, f"colorized from {int(hint_mask.sum())} scribbled pixels")

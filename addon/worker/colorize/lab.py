@@ -84,10 +84,6 @@ def srgb_to_lab(encoded):
     return linear_rgb_to_lab(srgb_decode(encoded))
 
 
-def lab_to_srgb(lab):
-    return srgb_encode(lab_to_linear_rgb(lab))
-
-
 def srgb_decode(encoded):
     encoded = np.asarray(encoded)
     values = encoded.astype(np.float64)
@@ -101,9 +97,3 @@ def srgb_encode(linear):
     encoded = np.where(values <= 0.0031308, values * 12.92,
                        1.055 * np.maximum(values, 0.0031308) ** (1 / 2.4) - 0.055)
     return encoded.astype(_out_dtype(linear))
-
-
-def linear_rgb_to_lightness(rgb):
-    """L* of (..., 3) linear RGB without computing a*b* (cheaper on large images)."""
-    rgb = np.asarray(rgb)
-    return luminance_to_lightness((rgb.astype(np.float64) @ LUMINANCE_WEIGHTS).astype(_out_dtype(rgb)))

@@ -18,9 +18,10 @@ import numpy as np
 from scipy import sparse
 from scipy.sparse import linalg as sparse_linalg
 
+from ...protocol.specs import colorize as spec
 from . import guided
 
-DEFAULT_SOLVE_SIZE = 512
+DEFAULT_SOLVE_SIZE = spec.DEFAULT_SOLVE_SIZE   # declared once, in the job spec
 COARSEST_SIZE = 96
 CG_ITERATIONS = 40          # on the coarser grids (cheap)
 FINEST_CG_ITERATIONS = 15   # on the working grid, which starts from a nearly converged guess

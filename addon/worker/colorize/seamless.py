@@ -9,7 +9,7 @@ upsampling keeps it periodic at full resolution (decode.upsample_strips(wrap=Tru
 
 import numpy as np
 
-from .model import DOWNSAMPLING, INPUT_MULTIPLE
+from .model import INPUT_MULTIPLE
 
 MIN_MARGIN = 16
 
@@ -28,23 +28,3 @@ def wrap_pad(array, margin):
     """
     pad = [(margin, margin), (margin, margin)] + [(0, 0)] * (np.ndim(array) - 2)
     return np.pad(array, pad, mode="wrap")
-
-
-def crop_prediction(prediction, margin):
-    """Remove the margin from a (h, w, C) prediction made at 1/DOWNSAMPLING of the padded input."""
-    cut = margin // DOWNSAMPLING
-    return prediction[cut:prediction.shape[0] - cut, cut:prediction.shape[1] - cut]
-
-
-def seam_ratio(image):
-    """How visible the wrap seams are: mean |difference| across the wrap boundaries (last row/column
-    against the first) divided by the mean |difference| between neighbouring rows/columns inside.
-
-    About 1 for a seamless image (the seam looks like any other pixel step), large for a visible seam.
-    """
-    image = np.asarray(image, dtype=np.float64)
-    inner_x = np.abs(np.diff(image, axis=1)).mean()
-    inner_y = np.abs(np.diff(image, axis=0)).mean()
-    seam_x = np.abs(image[:, 0] - image[:, -1]).mean()
-    seam_y = np.abs(image[0] - image[-1]).mean()
-    return float((seam_x + seam_y) / max(inner_x + inner_y, 1e-12))

@@ -3,7 +3,7 @@
 Order of choice (``choose_model``):
 
 1. an explicit file (the job's ``weights_path``, i.e. the add-on preference or ``--weights``): either
-   the authors' release or a checkpoint from scripts/train_colorizer.py, told apart by content;
+   the authors' release or a checkpoint from scripts/training/train_colorizer.py, told apart by content;
 2. the release in the models folder (model_store.models_dir()), where a download puts it;
 3. a first-use download of the release, only when the user allowed network access;
 4. the small model shipped with the add-on (trained on the bpy-bundled images by our own script):
@@ -16,9 +16,10 @@ everything is read with ``torch.load(weights_only=True)`` so a model file can ne
 
 import os
 
+from ...protocol.specs import colorize as spec
 from .. import model_store
 from . import model as model_module
-from . import training
+from . import checkpoint
 
 RELEASED_NAME = "colorization_release_v2-9b330a0b.pth"
 RELEASED_SIZE = 128_976_165
@@ -54,7 +55,7 @@ def missing_release_message():
     return (f"the released colorization weights are not installed: download {RELEASED_URL} "
             f"({RELEASED_SIZE:,} bytes) and set its path in the add-on preferences (Colorize weights) or pass "
             f"--weights, put it in {model_store.models_dir(create=False)}, or allow downloads in the "
-            "preferences; or train your own with scripts/train_colorizer.py")
+            "preferences; or train your own with scripts/training/train_colorizer.py")
 
 
 def released_path_in_store():
@@ -81,19 +82,20 @@ def load_file(path):
     if os.path.getsize(path) == RELEASED_SIZE:
         return LoadedColorizer(load_released(path), RELEASED_NETWORK_SIZE, path, released=True)
     try:
-        payload = training.load_checkpoint(path)
-    except training.CheckpointError as error:
+        payload = checkpoint.load_checkpoint(path)
+    except checkpoint.CheckpointError as error:
         if path.endswith(".pth"):  # meant as the release: say what is wrong with it (size, hash)
             load_released(path)
-        raise WeightsError(f"{error}: expected {RELEASED_NAME} or a checkpoint of scripts/train_colorizer.py") from None
-    return LoadedColorizer(training.model_from_checkpoint(payload), int(payload["settings"]["long_side"]), path,
+        raise WeightsError(f"{error}: expected {RELEASED_NAME} or a checkpoint of "
+                           "scripts/training/train_colorizer.py") from None
+    return LoadedColorizer(checkpoint.model_from_checkpoint(payload), int(payload["settings"]["long_side"]), path,
                            released=False)
 
 
 def choose_model(weights_path=None, model="auto", allow_network=False, progress=None):
     """The LoadedColorizer to use (see the module docstring for the order)."""
-    if model not in ("auto", "released", "bundled"):
-        raise WeightsError(f"model must be 'auto', 'released' or 'bundled', got {model!r}")
+    if model not in spec.AUTO["model"].values:
+        raise WeightsError(f"model must be one of {spec.AUTO['model'].limits_text()}, got {model!r}")
     if weights_path:
         return load_file(weights_path)
     if model in ("auto", "released"):
@@ -112,6 +114,6 @@ def choose_model(weights_path=None, model="auto", allow_network=False, progress=
             raise WeightsError(missing_release_message())
     if not os.path.isfile(BUNDLED_PATH):
         raise WeightsError(f"the bundled small model is missing ({BUNDLED_PATH}); {missing_release_message()}")
-    payload = training.load_checkpoint(BUNDLED_PATH)
-    return LoadedColorizer(training.model_from_checkpoint(payload), int(payload["settings"]["long_side"]),
+    payload = checkpoint.load_checkpoint(BUNDLED_PATH)
+    return LoadedColorizer(checkpoint.model_from_checkpoint(payload), int(payload["settings"]["long_side"]),
                            BUNDLED_PATH, released=False)

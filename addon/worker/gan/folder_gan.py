@@ -3,6 +3,7 @@
 
 import torch
 
+from ...protocol.specs.gan import MAX_WALK_FRAMES
 from . import dcgan, encoding
 from .adversarial import TrainSettings
 from .errors import GanInputError
@@ -74,13 +75,14 @@ def sample(generator, scale, seeds, device="cpu"):
     return [encoding.decode(image.permute(1, 2, 0).cpu().numpy(), scale) for image in images]
 
 
-@torch.no_grad()
 def interpolate(generator, scale, seed_a, seed_b, frames, device="cpu"):
-    """``frames`` images walking from seed_a's sample to seed_b's, both ends included."""
-    if not 2 <= frames <= 1000:
-        raise GanInputError("an interpolation needs from 2 to 1000 frames")
+    """Yield ``frames`` images walking from seed_a's sample to seed_b's, both ends included, one at a
+    time (a caller may write each away before the next is made)."""
+    if not 2 <= frames <= MAX_WALK_FRAMES + 1:
+        raise GanInputError(f"an interpolation needs from 2 to {MAX_WALK_FRAMES + 1} frames")
     generator.eval()
     a, b = seeded_latents(generator.config, [seed_a, seed_b])
-    latents = torch.stack([slerp(a, b, index / (frames - 1)) for index in range(frames)])
-    images = generator(latents.to(device))
-    return [encoding.decode(image.permute(1, 2, 0).cpu().numpy(), scale) for image in images]
+    for index in range(frames):
+        with torch.no_grad():
+            image = generator(slerp(a, b, index / (frames - 1))[None].to(device))[0]
+        yield encoding.decode(image.permute(1, 2, 0).cpu().numpy(), scale)

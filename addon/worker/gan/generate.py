@@ -25,12 +25,10 @@ import math
 import numpy as np
 import torch
 
+from ...protocol.specs.gan import DEFAULT_VARIATION, MAX_SIZE, MAX_WALK_FRAMES
 from . import encoding
 from .errors import GanInputError
 from .noise import blend, sample_noise, seeded_generator
-
-MAX_SIZE = 16384
-DEFAULT_VARIATION = 0.0
 
 
 def check_size(width, height, upsampling, tileable):
@@ -94,8 +92,8 @@ def latent_walk(generator, scale, width, height, seeds, frames_between, tileable
     seeds = list(seeds)
     if len(seeds) < 2:
         raise GanInputError("a latent walk needs at least two seeds")
-    if not 1 <= frames_between <= 1000:
-        raise GanInputError("frames between seeds must be from 1 to 1000")
+    if not 1 <= frames_between <= MAX_WALK_FRAMES:
+        raise GanInputError(f"frames between seeds must be from 1 to {MAX_WALK_FRAMES}")
     check_size(width, height, generator.config.upsampling, tileable)
     check_variation(variation)
     fields = [seeded_field(generator.config, width, height, seed, tileable, variation) for seed in seeds]

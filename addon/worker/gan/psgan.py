@@ -205,7 +205,7 @@ class PatchDiscriminator(nn.Module):
 def build(config, channels_last=False):
     """The generator and the discriminator. ``channels_last`` for a CPU: oneDNN's convolutions run
     the generator's forward and backward pass 1.5x faster in that layout on two threads, a whole
-    training step 1.33x (scripts/bench_gan_step.py, docs/BENCHMARKS.md). It is not used on GPUs,
+    training step 1.33x (scripts/bench/bench_gan_step.py, docs/BENCHMARKS.md). It is not used on GPUs,
     where it was never measured; the discriminator gained nothing from it."""
     generator = PsganGenerator(config)
     if channels_last:

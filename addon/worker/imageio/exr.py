@@ -114,3 +114,21 @@ def write_exr(path, array, half=False, compression="ZIP"):
             exr_file.write(temporary)
 
     write_atomically(str(path), write_to)
+
+
+def read_exr_part(path, layer):
+    """A layer stored as its own *part* of a multi-part EXR, as Blender 5.0's compositor File Output node
+    writes them (part 'Vector' with channels Vector.R/G/B/A); ``read_exr`` reads single-part files.
+    None when the file has no such part or cannot be read (the caller reports its own error)."""
+    try:
+        import OpenEXR
+        opened = OpenEXR.File(path, separate_channels=True)
+    except Exception:
+        return None
+    for part in opened.parts:
+        if part.name() != layer:
+            continue
+        channels = part.channels
+        order = sorted(channels, key=lambda name: "RGBAXYZWV".find(name.rsplit(".", 1)[-1][:1]))
+        return np.ascontiguousarray(np.stack([np.asarray(channels[name].pixels, np.float32) for name in order], -1))
+    return None

@@ -50,16 +50,6 @@ def load_set(light_set, device, dtype=torch.float32, progress=None, lights_per_c
     return LoadedSet(rgb, alpha, light_set.height, light_set.width)
 
 
-def from_arrays(images, device="cpu", dtype=torch.float32):
-    """A LoadedSet from (L, H, W, C>=3) arrays already in memory (synthetic sets, tests, benches)."""
-    images = np.asarray(images)
-    count, height, width = images.shape[:3]
-    rgb = torch.from_numpy(np.ascontiguousarray(images[..., :3].reshape(count, -1, 3).transpose(2, 0, 1)))
-    alpha = images[0, :, :, 3].reshape(-1).astype(np.float32) if images.shape[3] > 3 else \
-        np.ones(height * width, np.float32)
-    return LoadedSet(rgb.to(device=device, dtype=dtype).contiguous(), alpha, height, width)
-
-
 def _weights_tensor(weights, device):
     weights = np.asarray(weights, dtype=np.float32)
     if weights.ndim == 2:

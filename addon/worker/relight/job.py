@@ -1,111 +1,153 @@
 """Worker job ``relight.apply``: a light-stage set relit against an environment.
 
-params
-    ``set``       folder of the light set (lights.csv or lightgrid.json; see ``light_sets``)
-    ``world``     path of an equirectangular environment image (EXR linear; PNG/TIFF/JPEG sRGB),
-                  unless the input ``environment`` is given or ``colour`` [r, g, b] (plain background)
-    ``strength``  Background strength (default 1)
-    ``mapping``   the world's Mapping node {"type", "location", "rotation" (radians XYZ), "scale"}
-    ``rotation_deg``  if given, replaces the mapping's Z rotation (turning the world about Z)
-    ``frames``    optional list of per-frame overrides {"rotation": [x, y, z] radians, "strength": s}:
-                  all frames are relit in one GEMM and returned as ``frame_0000``, ``frame_0001``...
-    ``rank``      optional: relight through a rank-k factorisation of the set (interactive preview);
-                  the progress message reports its relative error
-    ``storage``   "float32" (default) or "float16" for the set held in memory
-    ``memory_limit_mb``  a set larger than this is streamed from disk in chunks (default 4096)
-inputs
-    ``environment`` (optional) the equirectangular map, top row first, scene-linear
-outputs
-    ``relit`` (H, W, 4) -- or ``frame_NNNN`` for ``frames`` -- alpha taken from the set.
+Its parameters, inputs and outputs are declared in ``protocol/specs/relight.py``; the job receives its
+parameters checked against that spec, defaults filled in. What the spec cannot say is checked here:
+the structure of ``mapping`` and ``frames``, the rank against the set's size, the environment image.
+
+Animation frames (``frames``) are relit in one GEMM and returned as ``frame_0000``, ``frame_0001``...,
+or, with ``output_pattern``, each written (atomically) to ``frame_path(pattern, number)`` as soon as
+it is relit and only ``last`` returned: frames leave memory as they are done, in batches of at most
+``FRAME_BATCH_BYTES``, and a crash keeps the finished ones. (A set streamed from disk is the
+exception: all frames accumulate over one pass through its files, then are written.)
 """
 
 import math
-import time
+import os
 
 import numpy as np
 import torch
 
+from ...protocol.frame_paths import frame_path
+from ...protocol.specs import ParamError
+from ...protocol.specs import relight as spec
 from ..imageio.errors import ImageFileError
-from ..imageio.files import read_image
-from ..job_params import number
+from ..imageio.files import DISPLAY, EXR, read_image, write_image
 from ..jobs import JobInputError, job
 from . import engine, light_sets
 from .weights import Environment, Mapping, light_weights
 
-MAX_FRAMES = 10_000
-DEFAULT_MEMORY_LIMIT_MB = 4096
-_CACHE_KEY = "relight"
+# Frames relit at once when they are written to files: their pixels (float32 RGBA out, RGB in the
+# GEMM) stay under this, so a long 1080p animation never holds more than a few frames.
+FRAME_BATCH_BYTES = 1 << 28
 
 
-@job("relight.apply")
+@job(spec.APPLY)
 def apply(context, params, inputs):
     context.progress(0.0, "reading the light set")
     light_set = _light_set(params)
+    rank = params["rank"]
+    if rank is not None and rank > light_set.count:
+        raise JobInputError(f"rank must be a whole number from 1 to {light_set.count} (the set's lights), "
+                            f"got {rank}")
+    storage = torch.float16 if params["storage"] == "float16" else torch.float32
+    limit = params["memory_limit_mb"] * 2 ** 20
+    itemsize = 2 if storage == torch.float16 else 4
+    streaming = light_set.bytes_needed(itemsize) > limit
+    if streaming and rank is not None:
+        raise JobInputError(f"the set needs {light_set.bytes_needed(itemsize) / 2**20:.0f} MB, more than "
+                            f"memory_limit_mb: a low-rank preview needs it in memory")
     environment = _environment(params, inputs)
     frames = _frame_environments(params, environment)
-    storage = _storage(params)
-    rank = params.get("rank")
+    output = _output(params, frames)  # last: it creates the output folder
+    report = context.stage(0.0, 0.1)
     weights = []
-    last = time.monotonic()
     for index, frame_environment in enumerate(frames):
         weights.append(light_weights(frame_environment, light_set.directions))
-        if time.monotonic() - last > 0.3:
-            context.progress(0.1 * (index + 1) / len(frames), f"weights for frame {index + 1} of {len(frames)}")
-            last = time.monotonic()
+        report((index + 1) / len(frames), f"weights for frame {index + 1} of {len(frames)}")
     weights = np.stack(weights)
-    limit = number(params, "memory_limit_mb", DEFAULT_MEMORY_LIMIT_MB, 0.001, 1 << 24) * 2 ** 20
-    itemsize = 2 if storage == torch.float16 else 4
-    if light_set.bytes_needed(itemsize) > limit:
-        if rank is not None:
-            raise JobInputError(f"the set needs {light_set.bytes_needed(itemsize) / 2**20:.0f} MB, more than "
-                                f"memory_limit_mb: a low-rank preview needs it in memory")
+    if streaming:
         lights_per_chunk = max(1, int(limit // 4 // (light_set.pixels * 3 * itemsize)))
-        relit = engine.relight_streaming(
+        streamed = engine.relight_streaming(
             light_set, weights, context.device, lights_per_chunk,
             np.float16 if storage == torch.float16 else np.float32,
-            progress=lambda fraction, message: context.progress(0.1 + 0.9 * fraction, message))
+            progress=context.stage(0.1, 0.8 if output else 0.9))
+        relight, batch = (lambda batch_weights: streamed), len(frames)  # noqa: E731
     else:
-        loaded = _loaded_set(context, light_set, storage)
+        resident = _resident_set(context, light_set, storage)
         if rank is not None:
-            preview = _low_rank(context, loaded, light_set, storage, rank)
-            context.progress(0.95, f"rank {preview.rank} preview: relative error of the set "
+            preview = _low_rank(context, resident, rank)
+            context.progress(0.85, f"rank {preview.rank} preview: relative error of the set "
                                    f"{preview.relative_error():.4f}")
-            relit = preview.relight(weights)
+            relight = preview.relight
         else:
             context.progress(0.9, f"relighting {len(frames)} frame(s)")
-            relit = engine.relight(loaded, weights)
-    context.progress(1.0, "done")
-    if "frames" in params:
-        return {f"frame_{index:04d}": frame for index, frame in enumerate(relit)}
-    return {"relit": relit[0]}
+            relight = lambda batch_weights: engine.relight(resident.loaded, batch_weights)  # noqa: E731
+        batch = max(1, FRAME_BATCH_BYTES // (light_set.pixels * 7 * 4)) if output else len(frames)
+    if output is None:
+        relit = relight(weights)
+        context.progress(1.0, "done")
+        if params["frames"] is not None:
+            return {f"frame_{index:04d}": frame for index, frame in enumerate(relit)}
+        return {"relit": relit[0]}
+    return {"last": _write_frames(context, output, weights, relight, batch)}
+
+
+def _write_frames(context, output, weights, relight, batch):
+    """Relight ``batch`` frames at a time and write each; the last frame."""
+    pattern, numbers = output
+    report = context.stage(0.9, 0.1)
+    last = None
+    for start in range(0, len(numbers), batch):
+        context.check_cancelled()
+        relit = relight(weights[start:start + batch])
+        for offset, frame in enumerate(relit[:len(numbers) - start]):
+            try:
+                write_image(frame_path(pattern, numbers[start + offset]), frame)
+            except (ImageFileError, OSError) as error:
+                raise JobInputError(f"cannot write frame {numbers[start + offset]}: {error}") from None
+            last = frame
+        done = min(start + batch, len(numbers))
+        report(done / len(numbers), f"relit and wrote {done} of {len(numbers)} frames")
+        del relit
+    return last
+
+
+def _output(params, frames):
+    """(pattern, frame numbers) when the frames go to files, else None; refused before any work."""
+    pattern, numbers = params["output_pattern"], params["frame_numbers"]
+    if pattern is None:
+        if numbers is not None:
+            raise JobInputError("frame_numbers name the files of output_pattern: give output_pattern too")
+        return None
+    if params["frames"] is None:
+        raise JobInputError("output_pattern is for animations: give frames too (a still comes back as 'relit')")
+    numbers = list(numbers) if numbers is not None else list(range(len(frames)))
+    if len(numbers) != len(frames):
+        raise JobInputError(f"frame_numbers needs one number per frame ({len(frames)}), got {len(numbers)}")
+    extension = os.path.splitext(pattern)[1].lower()
+    if extension not in EXR + DISPLAY:
+        raise JobInputError(f"output_pattern '{pattern}': unsupported image type '{extension or '(none)'}' "
+                            f"(one of {', '.join(EXR + DISPLAY)})")
+    folder = os.path.dirname(os.path.abspath(pattern))
+    try:
+        os.makedirs(folder, exist_ok=True)
+    except OSError as error:
+        raise JobInputError(f"cannot create the output folder {folder}: {error}") from None
+    return pattern, numbers
 
 
 def _light_set(params):
-    folder = params.get("set")
-    if not isinstance(folder, str) or not folder:
-        raise JobInputError("set is required: the folder of a light-stage set (with lights.csv or "
-                            "lightgrid.json)")
     try:
-        return light_sets.load_light_set(folder)
+        return light_sets.load_light_set(params["set"])
     except light_sets.LightSetError as error:
         raise JobInputError(str(error)) from None
 
 
 def _environment(params, inputs):
-    strength = number(params, "strength", 1.0, 0.0, 1e9)
-    mapping = _mapping(params.get("mapping") or {})
-    if params.get("rotation_deg") is not None:
-        z = math.radians(number(params, "rotation_deg", 0.0, -1e6, 1e6))
+    strength = params["strength"]
+    mapping = _mapping(params["mapping"] or {})
+    if params["rotation_deg"] is not None:
+        z = math.radians(params["rotation_deg"])
         mapping = Mapping(mapping.kind, mapping.location, (mapping.rotation[0], mapping.rotation[1], z),
                           mapping.scale)
     if "environment" in inputs:
         image = inputs["environment"]
-    elif params.get("world"):
+    elif params["world"]:
         try:
             image = read_image(params["world"])
         except ImageFileError as error:
             raise JobInputError(str(error)) from None
-    elif params.get("colour") is not None:
+    elif params["colour"] is not None:
         return Environment(None, _vector(params["colour"], "colour"), strength, mapping)
     else:
         raise JobInputError("give the world: an 'environment' image input, a 'world' image path or a "
@@ -122,11 +164,11 @@ def _environment(params, inputs):
 
 
 def _frame_environments(params, environment):
-    frames = params.get("frames")
+    frames = params["frames"]
     if frames is None:
         return [environment]
-    if not isinstance(frames, list) or not 1 <= len(frames) <= MAX_FRAMES:
-        raise JobInputError(f"frames must be a list of 1 to {MAX_FRAMES} per-frame settings")
+    if not isinstance(frames, list) or not 1 <= len(frames) <= spec.MAX_FRAMES:
+        raise JobInputError(f"frames must be a list of 1 to {spec.MAX_FRAMES} per-frame settings")
     out = []
     for index, frame in enumerate(frames):
         if not isinstance(frame, dict) or set(frame) - {"rotation", "strength"}:
@@ -135,54 +177,53 @@ def _frame_environments(params, environment):
         if "rotation" in frame:
             mapping = Mapping(mapping.kind, mapping.location, _vector(frame["rotation"], f"frames[{index}].rotation"),
                               mapping.scale)
-        strength = number(frame, "strength", environment.strength, 0.0, 1e9)
+        strength = environment.strength
+        if frame.get("strength") is not None:
+            try:
+                strength = spec.APPLY["strength"].check(frame["strength"], f"frames[{index}].strength")
+            except ParamError as error:
+                raise JobInputError(str(error)) from None
         out.append(Environment(environment.image, environment.colour, strength, mapping))
     return out
 
 
-def _mapping(spec):
-    if not isinstance(spec, dict) or set(spec) - {"type", "location", "rotation", "scale"}:
+def _mapping(value):
+    if not isinstance(value, dict) or set(value) - {"type", "location", "rotation", "scale"}:
         raise JobInputError("mapping must be {'type', 'location', 'rotation', 'scale'}")
     try:
-        return Mapping(str(spec.get("type", "POINT")).upper(), _vector(spec.get("location", (0, 0, 0)), "location"),
-                       _vector(spec.get("rotation", (0, 0, 0)), "rotation"),
-                       _vector(spec.get("scale", (1, 1, 1)), "scale"))
+        return Mapping(str(value.get("type", "POINT")).upper(), _vector(value.get("location", (0, 0, 0)), "location"),
+                       _vector(value.get("rotation", (0, 0, 0)), "rotation"),
+                       _vector(value.get("scale", (1, 1, 1)), "scale"))
     except ValueError as error:
         raise JobInputError(str(error)) from None
 
 
-def _storage(params):
-    name = params.get("storage", "float32")
-    if name not in ("float32", "float16"):
-        raise JobInputError(f"storage must be 'float32' or 'float16', got {name!r}")
-    return torch.float16 if name == "float16" else torch.float32
+class _Resident:
+    """A set's pixels on the device and the low-rank factorisations made of them (by rank)."""
+
+    def __init__(self, loaded):
+        self.loaded = loaded
+        self.low_rank = {}
 
 
-def _loaded_set(context, light_set, storage):
-    """The set's pixels on the device, kept in ``context.cache`` while its files do not change."""
-    key = (light_set.signature(), str(context.device), str(storage))
-    cached = context.cache.get(_CACHE_KEY)
-    if cached is not None and cached["key"] == key:
-        return cached["loaded"]
-    context.cache.pop(_CACHE_KEY, None)  # free the previous set before reading the next
-    try:
-        loaded = engine.load_set(light_set, context.device, storage,
-                                 progress=lambda fraction, message: context.progress(0.1 + 0.7 * fraction, message),
-                                 lights_per_chunk=max(1, (1 << 22) // light_set.pixels))  # progress often
-    except light_sets.LightSetError as error:
-        raise JobInputError(str(error)) from None
-    context.cache[_CACHE_KEY] = {"key": key, "loaded": loaded, "low_rank": {}}
-    return loaded
+def _resident_set(context, light_set, storage):
+    """The set on the device, kept warm in ``context.models`` while its files do not change (the key
+    holds every file's size and modification time); another set or device replaces it."""
+    def load():
+        try:
+            return _Resident(engine.load_set(light_set, context.device, storage, progress=context.stage(0.1, 0.7),
+                                             lights_per_chunk=max(1, (1 << 22) // light_set.pixels)))
+        except light_sets.LightSetError as error:
+            raise JobInputError(str(error)) from None
+
+    return context.models.get(("relight.set", light_set.signature(), str(context.device), str(storage)), load)
 
 
-def _low_rank(context, loaded, light_set, storage, rank):
-    if isinstance(rank, bool) or not isinstance(rank, int) or not 1 <= rank <= light_set.count:
-        raise JobInputError(f"rank must be a whole number from 1 to {light_set.count}, got {rank!r}")
-    factorisations = context.cache[_CACHE_KEY]["low_rank"]
-    if rank not in factorisations:
-        context.progress(0.85, f"factorising the set to rank {rank}")
-        factorisations[rank] = engine.LowRankSet(loaded, rank)
-    return factorisations[rank]
+def _low_rank(context, resident, rank):
+    if rank not in resident.low_rank:
+        context.progress(0.8, f"factorising the set to rank {rank}")
+        resident.low_rank[rank] = engine.LowRankSet(resident.loaded, rank)
+    return resident.low_rank[rank]
 
 
 def _vector(value, name):

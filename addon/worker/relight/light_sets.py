@@ -21,12 +21,13 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from ...protocol import sphere
+from ...protocol.specs.relight import LIGHT_GRID, LIGHTS_CSV
 from ..imageio.errors import ImageFileError
 from ..imageio.files import DISPLAY, EXR, read_image
-from . import directions as sphere
 
-CSV_NAME = "lights.csv"
-GRID_NAME = "lightgrid.json"
+CSV_NAME = LIGHTS_CSV
+GRID_NAME = LIGHT_GRID
 IMAGE_EXTENSIONS = EXR + DISPLAY
 UNIT_TOLERANCE = 0.01          # |length - 1| accepted for a "unit" direction (rounded CSV values)
 DUPLICATE_ANGLE = math.radians(0.01)  # two lights closer than this are the same light
@@ -204,18 +205,6 @@ def check_distinct(directions, files, source):
             raise LightSetError(f"'{source}': '{os.path.basename(files[first])}' and "
                                 f"'{os.path.basename(files[second])}' have the same direction "
                                 f"(duplicate light)")
-
-
-def write_lights_csv(path, names, directions, irradiance=None):
-    """Write a lights.csv (format 1); used by the virtual light stage."""
-    with open(path, "w", newline="", encoding="utf-8") as handle:
-        writer = csv.writer(handle)
-        writer.writerow(["file", "x", "y", "z"] + (["irradiance"] if irradiance is not None else []))
-        for index, (name, direction) in enumerate(zip(names, directions)):
-            row = [name] + [f"{value:.9f}" for value in direction]
-            if irradiance is not None:
-                row.append(f"{float(irradiance[index]):.9g}")
-            writer.writerow(row)
 
 
 def _number(text, where, name):

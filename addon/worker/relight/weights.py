@@ -16,12 +16,10 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from . import directions as sphere
+from ...protocol import sphere
 
 MAPPING_KINDS = ("POINT", "TEXTURE", "VECTOR", "NORMAL")
 _CHUNK = 1 << 15
-# Resolution of the sphere sampling used for cell solid angles and for non-orthogonal mappings.
-CELL_GRID = (1024, 512)
 
 
 @dataclass(frozen=True)
@@ -81,35 +79,14 @@ def nearest_light(vectors, light_directions):
     """(N,) index of the light with the largest cosine to each of the (N, 3) unit vectors (exact).
 
     On unit vectors the largest cosine is the smallest Euclidean distance: a k-d tree query when
-    scipy is installed, else a chunked brute-force argmax (same answer, slower for many lights)."""
-    lights = np.asarray(light_directions, dtype=np.float64)
-    vectors = np.asarray(vectors, dtype=np.float64)
+    scipy is installed, else ``sphere.nearest_light``'s chunked brute force (same answer, slower for
+    many lights)."""
     try:
         from scipy.spatial import cKDTree
     except ImportError:
-        return _nearest_light_brute_force(vectors, lights)
-    return cKDTree(lights).query(vectors, workers=-1)[1].astype(np.int64)
-
-
-def _nearest_light_brute_force(vectors, lights):
-    out = np.empty(len(vectors), dtype=np.int64)
-    for start in range(0, len(vectors), _CHUNK):
-        out[start:start + _CHUNK] = np.argmax(vectors[start:start + _CHUNK] @ lights.T, axis=1)
-    return out
-
-
-def cell_solid_angles(light_directions, grid=CELL_GRID):
-    """(L,) solid angle of each light's Voronoi cell (steradians, summing to 4 pi)."""
-    width, height = grid
-    texels = sphere.texel_directions(width, height).reshape(-1, 3)
-    areas = np.broadcast_to(sphere.texel_solid_angles(width, height), (height, width)).reshape(-1)
-    cells = nearest_light(texels, light_directions)
-    return np.bincount(cells, weights=areas, minlength=len(light_directions))
-
-
-def sun_angle_for_cell(solid_angle):
-    """Angular diameter (radians) of the disc with this solid angle: a sun lamp covering a cell."""
-    return 2.0 * math.acos(max(-1.0, 1.0 - solid_angle / (2.0 * math.pi)))
+        return sphere.nearest_light(vectors, light_directions)
+    lights = np.asarray(light_directions, dtype=np.float64)
+    return cKDTree(lights).query(np.asarray(vectors, dtype=np.float64), workers=-1)[1].astype(np.int64)
 
 
 def light_weights(environment, light_directions):
@@ -117,7 +94,7 @@ def light_weights(environment, light_directions):
     light_directions = np.asarray(light_directions, dtype=np.float64)
     if environment.image is None:
         colour = np.asarray(environment.colour, dtype=np.float64)[:3] * environment.strength
-        return cell_solid_angles(light_directions)[:, None] * colour[None, :]
+        return sphere.cell_solid_angles(light_directions, nearest=nearest_light)[:, None] * colour[None, :]
     image = np.asarray(environment.image)
     if image.ndim != 3 or image.shape[2] < 3:
         raise ValueError(f"the environment image must be (H, W, 3 or 4), got {image.shape}")
@@ -155,7 +132,7 @@ def _resampled_weights(image, mapping, light_directions):
     look each direction up as Cycles does (mapping, then bilinear equirectangular lookup) and sum
     radiance x the sample's solid angle into its cell."""
     height, width = image.shape[:2]
-    sample_w, sample_h = max(2 * width, CELL_GRID[0]), max(2 * height, CELL_GRID[1])
+    sample_w, sample_h = max(2 * width, sphere.CELL_GRID[0]), max(2 * height, sphere.CELL_GRID[1])
     weights = np.zeros((len(light_directions), 3))
     areas_by_row = sphere.texel_solid_angles(sample_w, sample_h)[:, 0]
     rows_per_chunk = max(1, _CHUNK // sample_w)

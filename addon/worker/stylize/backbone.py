@@ -11,19 +11,17 @@
 Average pooling, as Gatys et al. recommend for synthesis (smoother gradients than max pooling).
 """
 
+from ...protocol.specs.stylize import IMAGE
 from ..model_store import ModelFileError
 
-BACKBONES = ("auto", "vgg19", "vgg16")
+BACKBONES = IMAGE["backbone"].values
 POOLING = "avg"
 
 
-def load(device, name="auto", weights_path=None, allow_download=False, cache=None):
-    """(network, backbone name, note). The network is kept in ``cache`` (the worker's) when given."""
+def load(device, name="auto", weights_path=None, allow_download=False):
+    """(network, backbone name, note)."""
     if name not in BACKBONES:
         raise ValueError(f"backbone must be one of {', '.join(BACKBONES)}, got {name!r}")
-    key = ("stylize.backbone", name, weights_path or "", bool(allow_download), str(device))
-    if cache is not None and key in cache:
-        return cache[key]
     note = ""
     if name in ("auto", "vgg19"):
         from ..backbones import vgg19
@@ -40,6 +38,4 @@ def load(device, name="auto", weights_path=None, allow_download=False, cache=Non
     if loaded is None:
         from ..backbones import vgg16
         loaded = (vgg16.load(device, POOLING), "vgg16", note)
-    if cache is not None:
-        cache[key] = loaded
     return loaded

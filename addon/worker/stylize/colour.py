@@ -26,7 +26,9 @@ the chroma from the content: the result has the content's colours and the style'
 import numpy as np
 import torch
 
-VIEW_TRANSFORMS = ("standard", "compressed")
+from ...protocol.specs.stylize import IMAGE
+
+VIEW_TRANSFORMS = IMAGE["view_transform"].values
 COMPRESSED_WHITE = 16.0
 # Rec.709 luma weights and the YIQ-like opponent axes used to split luminance from chroma.
 _RGB_TO_YIQ = torch.tensor([[0.299, 0.587, 0.114],

@@ -1,30 +1,7 @@
 """Worker jobs ``stylize.image``, ``stylize.frame`` and ``stylize.sequence``.
 
-stylize.image
-    inputs: ``content`` (H, W, 1-4) scene-linear; ``style`` or ``style_0``, ``style_1``... (any size,
-    1-4 channels); optional ``background_style``/``background_style_0``...; optional ``mask`` (H, W, C)
-    read according to ``mask_source``.
-    params: ``style_weights`` (list, one per style; default equal), ``style_scale`` (1.0), ``strength``
-    (style strength, 1.0 = the tuned default beta/alpha), ``content_weight``, ``tv_weight``,
-    ``layer_weights`` ({relu1_1: w, ...}), ``preset`` (fast|default|quality), ``steps`` (evaluations
-    at the coarsest scale; the others scale with it), ``optimizer`` (lbfgs|adam), ``init``
-    (content|noise|previous, previous needs input ``previous``), ``preserve_colors``,
-    ``view_transform`` (standard|compressed), ``exposure``, ``keep_highlights``, ``mask_source``
-    (mask|alpha|object_index), ``mask_indices`` (list), ``feather`` (px), ``premultiplied`` (input
-    alpha convention; Blender's is), ``size`` (explicit output long side; default: the content's),
-    ``backbone`` (auto|vgg19|vgg16), ``weights_path``, ``allow_download``, ``seed``, ``max_pixels``.
-    outputs: ``result`` (H, W, 3|4) scene-linear.
-
-stylize.frame
-    As stylize.image plus inputs ``vector`` (this frame's Vector pass), ``previous_result`` (the
-    previous frame's stylized result), optional ``previous_vector`` (its Vector pass, for occlusion) and
-    params ``temporal_weight``. Outputs ``result`` and ``confidence`` (H, W, 1).
-
-stylize.sequence
-    params: ``frames`` [{"content": path, "vector": path or null, "layer": EXR layer or null,
-    "vector_layer": ...}], ``output_pattern`` ("/dir/stylized_####.exr", #### = frame number),
-    ``frame_numbers``, ``temporal`` (bool), plus stylize.image's params and inputs for styles/mask.
-    Frames are stylized in order, each written atomically as soon as it is done. outputs: ``last``.
+Their parameters, inputs and outputs are declared in ``protocol/specs/stylize.py``; each job receives
+its parameters checked against that spec, defaults filled in.
 """
 
 import os
@@ -33,12 +10,11 @@ import time
 import numpy as np
 
 from ...protocol.frame_paths import frame_path
-from ..job_params import choice, number
+from ...protocol.specs import stylize as spec
 from ..jobs import JobInputError, job
-from . import backbone, losses, masks, multiscale, optimize, pipeline, styles, temporal
-from .colour import VIEW_TRANSFORMS
+from . import backbone, losses, masks, multiscale, pipeline, styles, temporal
 
-MAX_SIDE = 16384
+MAX_SIDE = spec.MAX_SIDE
 
 
 # -- parameters ---------------------------------------------------------------------------------
@@ -73,15 +49,13 @@ def _style_list(params, inputs, stem, weights_name):
     names = _numbered(inputs, stem)
     if not names:
         return []
-    weights = params.get(weights_name)
+    weights = params[weights_name]
     if weights is None:
         weights = [1.0] * len(names)
-    if not isinstance(weights, (list, tuple)) or len(weights) != len(names):
+    if len(weights) != len(names):
         raise JobInputError(f"{weights_name} needs one weight per style image ({len(names)}), got {weights!r}")
     result = []
     for name, weight in zip(names, weights):
-        if isinstance(weight, bool) or not isinstance(weight, (int, float)) or not weight >= 0:
-            raise JobInputError(f"style weights must be numbers >= 0, got {weight!r}")
         image = _checked_image(inputs, name, f"style image '{name}'")
         result.append(styles.StyleImage(pipeline.style_display(image), float(weight)))
     if sum(style.weight for style in result) <= 0:
@@ -90,9 +64,8 @@ def _style_list(params, inputs, stem, weights_name):
 
 
 def _schedule(params):
-    preset = choice(params, "preset", "default", tuple(multiscale.PRESETS))
-    schedule = multiscale.PRESETS[preset]
-    steps = number(params, "steps", None, 1, 100_000, int)
+    schedule = multiscale.PRESETS[params["preset"]]
+    steps = params["steps"]
     if steps is not None:  # the coarsest pass gets `steps`; finer ones keep the preset's proportions
         ratio = steps / schedule.coarse_evaluations
         schedule = multiscale.Schedule(schedule.coarse_side, steps,
@@ -102,9 +75,7 @@ def _schedule(params):
 
 
 def _layer_weights(params):
-    value = params.get("layer_weights")
-    if value is None:
-        return None
+    value = params["layer_weights"]
     try:
         losses.normalised_layer_weights(value)
     except (ValueError, TypeError, AttributeError) as error:
@@ -113,8 +84,8 @@ def _layer_weights(params):
 
 
 def _mask(params, inputs, height, width):
-    source = choice(params, "mask_source", "mask", masks.SOURCES)
-    feather = number(params, "feather", 0.0, 0.0, 1000.0)
+    source = params["mask_source"]
+    feather = params["feather"]
     try:
         if source == "alpha":
             image = _checked_image(inputs, "mask", "alpha mask") if "mask" in inputs else \
@@ -123,7 +94,7 @@ def _mask(params, inputs, height, width):
         elif "mask" not in inputs:
             return None
         elif source == "object_index":
-            indices = params.get("mask_indices") or []
+            indices = params["mask_indices"] or []
             mask = masks.from_object_index(_checked_image(inputs, "mask", "Object Index pass"), indices)
         else:
             mask = masks.from_image(_checked_image(inputs, "mask", "mask"))
@@ -139,25 +110,16 @@ def build_request(params, inputs, height, width):
         raise JobInputError("no style image: give at least one (input 'style')")
     background = _style_list(params, inputs, "background_style", "background_style_weights") or None
     weights = pipeline.default_weights(
-        strength=number(params, "strength", 1.0, 0.0, 1000.0),
-        content=number(params, "content_weight", 1.0, 0.0, 1000.0),
-        tv=number(params, "tv_weight", None, 0.0, 1000.0),
-        temporal=number(params, "temporal_weight", 0.0, 0.0, 1e6),
-        layer_weights=_layer_weights(params))
+        strength=params["strength"], content=params["content_weight"], tv=params["tv_weight"],
+        temporal=params["temporal_weight"] or 0.0, layer_weights=_layer_weights(params))
     settings = multiscale.Settings(
-        weights=weights, schedule=_schedule(params),
-        optimizer=choice(params, "optimizer", "lbfgs", optimize.OPTIMIZERS),
-        init=choice(params, "init", "content", optimize.INITS),
-        seed=number(params, "seed", 0, 0, 2 ** 31 - 1, int),
-        max_pixels=number(params, "max_pixels", multiscale.DEFAULT_MAX_PIXELS, 65_536, 1 << 30, int))
+        weights=weights, schedule=_schedule(params), optimizer=params["optimizer"], init=params["init"],
+        seed=params["seed"], max_pixels=params["max_pixels"])
     request = pipeline.Request(
-        styles=style_list, background_styles=background,
-        style_scale=number(params, "style_scale", 1.0, 0.05, 8.0),
-        settings=settings, preserve_colors=bool(params.get("preserve_colors", False)),
-        view=choice(params, "view_transform", "standard", VIEW_TRANSFORMS),
-        exposure=number(params, "exposure", 0.0, -20.0, 20.0),
-        keep_highlights=bool(params.get("keep_highlights", True)),
-        premultiplied=bool(params.get("premultiplied", True)))
+        styles=style_list, background_styles=background, style_scale=params["style_scale"],
+        settings=settings, preserve_colors=params["preserve_colors"], view=params["view_transform"],
+        exposure=params["exposure"], keep_highlights=params["keep_highlights"],
+        premultiplied=params["premultiplied"])
     request.mask = _mask(params, inputs, height, width)
     if background and request.mask is None:
         raise JobInputError("a background style needs a mask (the foreground) to tell the two apart")
@@ -166,7 +128,7 @@ def build_request(params, inputs, height, width):
 
 def _resized_content(params, content):
     """``size``: the long side the user asked for (explicit; never applied silently)."""
-    size = number(params, "size", None, 16, MAX_SIDE, int)
+    size = params["size"]
     if size is None or size == max(content.shape[:2]):
         return content
     import torch
@@ -181,47 +143,19 @@ def _resized_content(params, content):
 
 
 def _network(context, params):
-    name = choice(params, "backbone", "auto", backbone.BACKBONES)
+    """(network, backbone name, note), kept warm between jobs."""
+    name, path, allow = params["backbone"], params["weights_path"], params["allow_download"]
+    if path is not None and not os.path.isfile(path):
+        raise JobInputError(f"no VGG19 weights file at {path}")
     try:
-        network, used, note = backbone.load(context.device, name, params.get("weights_path") or None,
-                                            bool(params.get("allow_download", False)), context.cache)
+        return context.models.get(("stylize.backbone", name, path or "", allow, str(context.device)),
+                                  lambda: backbone.load(context.device, name, path, allow))
     except backbone.ModelFileError as error:
         raise JobInputError(str(error)) from None
-    return network, used, note
-
-
-def _run_with_memory_fallback(request, run):
-    """Out of memory: retry once with a quarter of the tile size, then say what to do."""
-    try:
-        return run()
-    except (MemoryError, RuntimeError) as error:
-        if not isinstance(error, MemoryError) and "out of memory" not in str(error).lower():
-            raise
-        request.settings.max_pixels = max(65_536, request.settings.max_pixels // 4)
-        try:
-            return run()
-        except (MemoryError, RuntimeError) as again:
-            if not isinstance(again, MemoryError) and "out of memory" not in str(again).lower():
-                raise
-            raise JobInputError(f"out of memory even with {request.settings.max_pixels} px tiles: lower max_pixels, "
-                                "close other programs, or use the CPU device") from None
-
-
-def _reporter(context, prefix, start=0.0, span=1.0):
-    last = [0.0]
-
-    def report(fraction, message):
-        now = time.monotonic()
-        if now - last[0] >= 0.25 or fraction >= 1.0:
-            last[0] = now
-            context.progress(start + span * fraction, f"{prefix}{message}")
-        else:
-            context.check_cancelled()
-    return report
 
 
 # -- jobs -----------------------------------------------------------------------------------------
-@job("stylize.image")
+@job(spec.IMAGE)
 def stylize_image(context, params, inputs):
     content = _resized_content(params, _checked_image(inputs, "content", "content image"))
     height, width = content.shape[:2]
@@ -236,8 +170,7 @@ def stylize_image(context, params, inputs):
                                 f"{width}x{height} px")
         previous = _previous_display(earlier, request)
     started = time.monotonic()
-    result, _, parts = _run_with_memory_fallback(request, lambda: pipeline.stylize(
-        network, content, request, _reporter(context, f"{used}: "), previous))
+    result, _, _ = pipeline.stylize(network, content, request, context.stage(0.0, 1.0, f"{used}: "), previous)
     context.progress(1.0, f"stylized {width}x{height} px with {used} in {time.monotonic() - started:.1f} s"
                      + (f" ({note})" if note else ""))
     return {"result": result}
@@ -262,13 +195,13 @@ def _temporal_inputs(request, vector, previous_result, previous_vector):
     return warped, confidence
 
 
-@job("stylize.frame")
+@job(spec.FRAME)
 def stylize_frame(context, params, inputs):
     content = _checked_image(inputs, "content", "content image")
     height, width = content.shape[:2]
     request = build_request(params, inputs, height, width)
-    if "temporal_weight" not in params:
-        request.settings.weights.temporal = DEFAULT_TEMPORAL_WEIGHT
+    if params["temporal_weight"] is None:
+        request.settings.weights.temporal = spec.DEFAULT_TEMPORAL_WEIGHT
     previous = None
     if "previous_result" in inputs:
         vector = _checked_image(inputs, "vector", "Vector pass")
@@ -283,19 +216,16 @@ def stylize_frame(context, params, inputs):
         previous = _temporal_inputs(request, vector, earlier, previous_vector)
     context.progress(0.0, "loading the network")
     network, used, _ = _network(context, params)
-    result, _, _ = _run_with_memory_fallback(request, lambda: pipeline.stylize(
-        network, content, request, _reporter(context, f"{used}: "), previous))
+    result, _, _ = pipeline.stylize(network, content, request, context.stage(0.0, 1.0, f"{used}: "), previous)
     confidence = np.ones((height, width, 1), np.float32) if previous is None else \
         previous[1][0].permute(1, 2, 0).numpy()
     context.progress(1.0, f"stylized frame {width}x{height} px")
     return {"result": result, "confidence": np.ascontiguousarray(confidence)}
 
 
-DEFAULT_TEMPORAL_WEIGHT = 200.0
-
-
 def _read(path, layer, what):
     from ..imageio.errors import ImageFileError
+    from ..imageio.exr import read_exr_part
     from ..imageio.files import read_image
     try:
         return read_image(path, layer=layer) if layer else read_image(path)
@@ -306,37 +236,18 @@ def _read(path, layer, what):
         return found
 
 
-def read_exr_part(path, layer):
-    """A layer stored as its own *part* of a multi-part EXR, as Blender 5.0's compositor File Output node
-    writes them (part 'Vector' with channels Vector.R/G/B/A); imageio reads single-part files only."""
-    try:
-        import OpenEXR
-        opened = OpenEXR.File(path, separate_channels=True)
-    except Exception:  # unreadable: the caller reports the original error
-        return None
-    for part in opened.parts:
-        if part.name() != layer:
-            continue
-        channels = part.channels
-        order = sorted(channels, key=lambda name: "RGBAXYZWV".find(name.rsplit(".", 1)[-1][:1]))
-        return np.ascontiguousarray(np.stack([np.asarray(channels[name].pixels, np.float32) for name in order], -1))
-    return None
-
-
-@job("stylize.sequence")
+@job(spec.SEQUENCE)
 def stylize_sequence(context, params, inputs):
     from ..imageio.files import write_image
 
-    frames = params.get("frames")
-    if not isinstance(frames, list) or not frames:
+    frames = params["frames"]
+    if not isinstance(frames, list) or not frames or not all(isinstance(frame, dict) for frame in frames):
         raise JobInputError("frames must be a non-empty list of {'content': path, 'vector': path}")
-    pattern = params.get("output_pattern")
-    if not isinstance(pattern, str) or not pattern:
-        raise JobInputError("output_pattern is required, e.g. /renders/stylized_####.exr")
-    numbers = params.get("frame_numbers") or list(range(1, len(frames) + 1))
+    pattern = params["output_pattern"]
+    numbers = params["frame_numbers"] or list(range(1, len(frames) + 1))
     if len(numbers) != len(frames):
         raise JobInputError("frame_numbers needs one number per frame")
-    use_temporal = bool(params.get("temporal", True))
+    use_temporal = params["temporal"]
     os.makedirs(os.path.dirname(os.path.abspath(pattern)), exist_ok=True)
     network, used, _ = None, None, None
     targets, previous_result, previous_vector, last = None, None, None, None
@@ -345,8 +256,8 @@ def stylize_sequence(context, params, inputs):
         height, width = content.shape[:2]
         if index == 0:
             request = build_request(params, inputs, height, width)
-            if use_temporal and "temporal_weight" not in params:
-                request.settings.weights.temporal = DEFAULT_TEMPORAL_WEIGHT
+            if use_temporal and params["temporal_weight"] is None:
+                request.settings.weights.temporal = spec.DEFAULT_TEMPORAL_WEIGHT
             context.progress(0.0, "loading the network")
             network, used, _ = _network(context, params)
             _, _, _, network_input = pipeline.prepare(content, request)
@@ -366,9 +277,8 @@ def stylize_sequence(context, params, inputs):
         previous = None
         if use_temporal and previous_result is not None:
             previous = _temporal_inputs(request, vector, previous_result, previous_vector)
-        report = _reporter(context, f"frame {index + 1}/{len(frames)}: ", index / len(frames), 1.0 / len(frames))
-        result, _, _ = _run_with_memory_fallback(request, lambda: pipeline.stylize(
-            network, content, request, report, previous, targets))
+        report = context.stage(index / len(frames), 1.0 / len(frames), f"frame {index + 1}/{len(frames)}: ")
+        result, _, _ = pipeline.stylize(network, content, request, report, previous, targets)
         write_image(frame_path(pattern, number), result)
         previous_result, previous_vector, last = result, vector, result
     context.progress(1.0, f"stylized {len(frames)} frames with {used}")

@@ -19,8 +19,8 @@ from dataclasses import dataclass
 import torch
 import torch.nn.functional as F
 
-CONTENT_LAYER = "relu4_2"
-STYLE_LAYERS = ("relu1_1", "relu2_1", "relu3_1", "relu4_1", "relu5_1")
+from ...protocol.specs.stylize import CONTENT_LAYER, STYLE_LAYERS  # declared once, with the parameters
+
 DEFAULT_LAYER_WEIGHTS = {name: 1.0 for name in STYLE_LAYERS}
 
 

@@ -10,7 +10,9 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 
-SOURCES = ("mask", "alpha", "object_index")
+from ...protocol.specs.stylize import IMAGE
+
+SOURCES = IMAGE["mask_source"].values
 
 
 class MaskError(ValueError):

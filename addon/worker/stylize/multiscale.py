@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 import torch
 import torch.nn.functional as F
 
+from ...protocol.specs.stylize import PRESET_SCHEDULES
 from . import optimize
 from .losses import LossWeights
 from .objective import DEFAULT_MAX_PIXELS, Objective
@@ -32,11 +33,8 @@ class Schedule:
     fine_evaluations: int = 12
 
 
-PRESETS = {
-    "fast": Schedule(coarse_side=256, coarse_evaluations=100, middle_evaluations=25, fine_evaluations=5),
-    "default": Schedule(coarse_side=256, coarse_evaluations=150, middle_evaluations=50, fine_evaluations=12),
-    "quality": Schedule(coarse_side=384, coarse_evaluations=300, middle_evaluations=120, fine_evaluations=60),
-}
+# The presets' evaluation counts are declared with the job's parameters (protocol/specs/stylize.py).
+PRESETS = {name: Schedule(*numbers) for name, numbers in PRESET_SCHEDULES.items()}
 
 
 @dataclass

@@ -18,12 +18,13 @@ import math
 
 import torch
 
+from ...protocol.specs.stylize import DEFAULT_MAX_PIXELS
 from . import losses
 
 STRIDE = 16          # relu5_1 sees the image at 1/16: tile cores are aligned to it
 DEFAULT_HALO = 48    # px of context each side of a tile core (a multiple of STRIDE)
 # VGG activations + gradients cost ~4 KB per pixel up to relu5_1 in float32; 1.2 MP is ~5 GB.
-DEFAULT_MAX_PIXELS = 1_200_000
+
 
 _STRIDES = {"relu1": 1, "relu2": 2, "relu3": 4, "relu4": 8, "relu5": 16}
 

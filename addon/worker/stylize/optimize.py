@@ -7,8 +7,10 @@ cost, so L-BFGS line searches cannot silently overrun it.
 
 import torch
 
-OPTIMIZERS = ("lbfgs", "adam")
-INITS = ("content", "noise", "previous")
+from ...protocol.specs.stylize import IMAGE
+
+OPTIMIZERS = IMAGE["optimizer"].values
+INITS = IMAGE["init"].values
 LINE_SEARCH = "strong_wolfe"
 
 

@@ -1,0 +1,205 @@
+"""Training the colorizer: class-rebalanced multinomial cross-entropy over the a*b* bins.
+
+    loss = - mean over pixels of  w(q*) * sum_q Z_q log softmax(logits)_q
+
+Z is the soft-encoded true a*b* (gamut_bins.soft_encode) at the network's output resolution (the
+true a*b* is area-averaged down by 4), q* its most likely bin and w the rebalancing weights
+(rebalance.py) estimated from the training images. Not an L2 regression: a pixel that could be red
+or blue is allowed to say so instead of being pushed to the grey average.
+
+Checkpoints are ``torch.save`` dictionaries of tensors and plain values, written atomically (a crash
+leaves the previous file), loaded with ``weights_only=True``, and resumable (optimizer, step count,
+random state, loss history). Reading them is the add-on's (neural_render.worker.colorize.checkpoint,
+re-exported here); everything else is training, which the add-on does not ship.
+"""
+
+import io
+import math
+import os
+import time
+from dataclasses import asdict, dataclass
+
+import numpy as np
+import torch
+import torch.nn.functional as F
+
+from neural_render.worker.colorize import gamut_bins, rebalance
+from neural_render.worker.colorize.checkpoint import (FORMAT, FORMAT_VERSION, CheckpointError,  # noqa: F401
+                                                      load_checkpoint, model_from_checkpoint)
+from neural_render.worker.colorize.model import DOWNSAMPLING, Eccv16Colorizer, normalise_lightness
+
+
+@dataclass
+class TrainSettings:
+    width: float = 0.125       # channel multiplier of ECCV16 (1.0 = the released size)
+    crop: int = 64             # training crop, px (multiple of 8)
+    batch_size: int = 16
+    learning_rate: float = 1e-3
+    weight_decay: float = 1e-4
+    long_side: int = 256       # training images are resized to this long side
+    seed: int = 0
+
+
+def random_crops(lab_images, count, crop, generator):
+    """(count, 3, crop, crop) Lab crops from randomly chosen images, randomly flipped."""
+    crops = []
+    for _ in range(count):
+        image = lab_images[int(torch.randint(len(lab_images), (1,), generator=generator))]
+        height, width = image.shape[:2]
+        if height < crop or width < crop:  # small images are tiled up to the crop size
+            image = np.pad(image, ((0, max(0, crop - height)), (0, max(0, crop - width)), (0, 0)), mode="wrap")
+            height, width = image.shape[:2]
+        top = int(torch.randint(height - crop + 1, (1,), generator=generator))
+        left = int(torch.randint(width - crop + 1, (1,), generator=generator))
+        piece = image[top:top + crop, left:left + crop]
+        if torch.rand((), generator=generator) < 0.5:
+            piece = piece[:, ::-1]
+        crops.append(np.ascontiguousarray(piece.transpose(2, 0, 1)))
+    return torch.from_numpy(np.stack(crops))
+
+
+def targets_at_output(lab_batch):
+    """Network input (normalised L, full crop) and true a*b* averaged down to the output grid."""
+    lightness = normalise_lightness(lab_batch[:, :1])
+    ab = F.avg_pool2d(lab_batch[:, 1:], DOWNSAMPLING)
+    return lightness, ab
+
+
+def rebalanced_loss(logits, true_ab, centres, weights):
+    target = gamut_bins.soft_encode(true_ab, centres)
+    pixel_weights = weights[target.argmax(1)]                     # w(q*) per pixel
+    cross_entropy = -(target * F.log_softmax(logits, dim=1)).sum(1)
+    return (pixel_weights * cross_entropy).mean()
+
+
+class ColorizerTrainer:
+    def __init__(self, settings, lab_images, device, state=None):
+        self.settings = settings
+        self.device = device
+        self.lab_images = lab_images
+        self.generator = torch.Generator().manual_seed(settings.seed)
+        if state is None:
+            centres = gamut_bins.in_gamut_bins()
+            sample = np.concatenate([image[:, :, 1:].reshape(-1, 2) for image in lab_images])
+            self.prior = rebalance.empirical_prior(sample, centres)
+            torch.manual_seed(settings.seed)
+            self.model = Eccv16Colorizer(centres, width=settings.width)
+            self.steps, self.seconds_trained, self.losses = 0, 0.0, []
+        else:
+            self.prior = np.asarray(state["prior"], dtype=np.float64)
+            self.model = Eccv16Colorizer(state["centres"].numpy(), width=settings.width)
+            self.model.load_state_dict(state["model"])
+            self.steps, self.seconds_trained = int(state["steps"]), float(state["seconds_trained"])
+            self.losses = [float(value) for value in state["losses"]]
+            if "generator" in state:  # an inference export has no training state
+                self.generator.set_state(state["generator"])
+        self.model.to(device)
+        centres_np = self.model.bin_centres().cpu().numpy()
+        self.centres = torch.as_tensor(centres_np, device=device)
+        self.weights = torch.as_tensor(rebalance.rebalancing_weights(self.prior, centres_np), device=device)
+        self.optimizer = torch.optim.Adam([p for p in self.model.parameters() if p.requires_grad],
+                                          lr=settings.learning_rate, weight_decay=settings.weight_decay)
+        if state is not None and "optimizer" in state:
+            self.optimizer.load_state_dict(state["optimizer"])
+
+    def step(self):
+        self.model.train()
+        batch = random_crops(self.lab_images, self.settings.batch_size, self.settings.crop, self.generator)
+        lightness, ab = targets_at_output(batch.to(self.device))
+        loss = rebalanced_loss(self.model(lightness), ab, self.centres, self.weights)
+        if not torch.isfinite(loss):
+            raise FloatingPointError(f"the loss became {float(loss)} at step {self.steps}")
+        self.optimizer.zero_grad(set_to_none=True)
+        loss.backward()
+        self.optimizer.step()
+        self.steps += 1
+        self.losses.append(float(loss.detach()))
+        return self.losses[-1]
+
+    def payload(self):
+        return {
+            "format": FORMAT, "format_version": FORMAT_VERSION,
+            "settings": asdict(self.settings),
+            "centres": self.model.bin_centres().cpu(),
+            "prior": torch.as_tensor(self.prior),
+            "model": {key: value.cpu() for key, value in self.model.state_dict().items()},
+            "optimizer": self.optimizer.state_dict(),
+            "generator": self.generator.get_state(),
+            "steps": self.steps, "seconds_trained": self.seconds_trained, "losses": list(self.losses),
+        }
+
+
+def save_checkpoint(path, payload):
+    """Write atomically: serialise in memory, write a temporary file beside ``path``, rename over it."""
+    from neural_render.worker.imageio.atomic import write_atomically
+    buffer = io.BytesIO()
+    torch.save(payload, buffer)
+
+    def write(temporary):
+        with open(temporary, "wb") as file:
+            file.write(buffer.getbuffer())
+            file.flush()
+            os.fsync(file.fileno())
+
+    folder = os.path.dirname(os.path.abspath(path))
+    os.makedirs(folder, exist_ok=True)
+    try:
+        write_atomically(path, write)
+    except OSError as error:
+        raise CheckpointError(f"could not save {path}: {error}; the previous file is unchanged") from error
+
+
+def inference_export(payload):
+    """The checkpoint without optimizer and sampling state: a third of the size, still resumable
+    (with a fresh optimizer) and loadable as weights."""
+    return {key: value for key, value in payload.items() if key not in ("optimizer", "generator")}
+
+
+def trainer_from_checkpoint(payload, lab_images, device, overrides=None):
+    settings = TrainSettings(**dict(payload["settings"], **(overrides or {})))
+    return ColorizerTrainer(settings, lab_images, device, state=payload)
+
+
+def train(trainer, seconds=None, steps=None, report=None, checkpoint_path=None, checkpoint_every=60.0,
+          report_every=0.5):
+    """Train for ``seconds`` and/or ``steps`` more steps (whichever ends first), reporting
+    ``report(fraction, message)`` and checkpointing atomically; on any exception raised by ``report``
+    (a cancel) the model is saved first. Returns a summary."""
+    if seconds is None and steps is None:
+        raise ValueError("give a time budget, a step count or both")
+    start = last_report = last_save = time.monotonic()
+    first_step, seconds_before = trainer.steps, trainer.seconds_trained
+
+    def save():
+        trainer.seconds_trained = seconds_before + time.monotonic() - start
+        if checkpoint_path:
+            save_checkpoint(checkpoint_path, trainer.payload())
+
+    def fraction(now):
+        by_time = (now - start) / seconds if seconds else 0.0
+        by_steps = (trainer.steps - first_step) / steps if steps else 0.0
+        return min(1.0, max(by_time, by_steps))
+
+    while True:
+        now = time.monotonic()
+        if (seconds is not None and now - start >= seconds) or (steps is not None and trainer.steps - first_step >= steps):
+            break
+        trainer.step()
+        now = time.monotonic()
+        if report is not None and now - last_report >= report_every:
+            last_report = now
+            recent = trainer.losses[-20:]
+            done = fraction(now)
+            eta = (now - start) * (1.0 - done) / done if done > 0 else math.inf
+            try:
+                report(done, f"step {trainer.steps}  loss {np.mean(recent):.3f}  ETA "
+                             f"{'?' if not math.isfinite(eta) else f'{eta:.0f} s'}")
+            except BaseException:
+                save()
+                raise
+        if checkpoint_path and now - last_save >= checkpoint_every:
+            save()
+            last_save = now
+    save()
+    return {"steps": trainer.steps - first_step, "total_steps": trainer.steps,
+            "seconds": time.monotonic() - start, "final_loss": float(np.mean(trainer.losses[-20:] or [math.nan]))}

@@ -1,0 +1,143 @@
+#!/usr/bin/env python3
+"""Train the ECCV16-style colorizer (class-rebalanced classification over a*b* bins) on colour images.
+
+    .venv/bin/python scripts/training/train_colorizer.py --images ~/photos --out colorizer.pt --minutes 60
+    .venv/bin/python scripts/training/train_colorizer.py --bundled --out small.pt --minutes 20 --evaluate
+    .venv/bin/python scripts/training/train_colorizer.py --images ~/photos --out colorizer.pt --minutes 60 --resume
+
+``--bundled`` trains on the images that ship with the bpy module (8 studio HDRIs, 27 matcaps),
+keeping only the left 70 % of each; the right 25 % is held out, and ``--evaluate`` scores it against
+the "predict the mean a*b*" baseline at the end. Checkpoints are written atomically every
+``--checkpoint-every`` seconds, at the end and on Ctrl-C; ``--resume`` continues one (same settings).
+Runs on the GPU when there is one (``--device``).
+"""
+
+import argparse
+import glob
+import importlib.util
+import json
+import os
+import sys
+import time
+
+if __name__ == "__main__":  # run as a file: scripts/ is the import root
+    sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+import addon_path  # noqa: E402
+
+
+def bundled_image_paths():
+    """The HDRIs and matcaps inside the installed bpy module (found without importing bpy)."""
+    spec = importlib.util.find_spec("bpy")
+    if spec is None or spec.origin is None:
+        raise SystemExit("train_colorizer: --bundled needs the bpy module installed")
+    folder = os.path.join(os.path.dirname(spec.origin), f"{_bpy_version_folder(os.path.dirname(spec.origin))}",
+                          "datafiles", "studiolights")
+    paths = sorted(glob.glob(os.path.join(folder, "world", "*.exr"))) + sorted(glob.glob(os.path.join(folder, "matcap", "*.exr")))
+    if not paths:
+        raise SystemExit(f"train_colorizer: no bundled images under {folder}")
+    return paths
+
+
+def _bpy_version_folder(root):
+    versions = sorted(name for name in os.listdir(root) if name[:1].isdigit() and os.path.isdir(os.path.join(root, name)))
+    return versions[-1] if versions else ""
+
+
+def bundled_split(long_side, paths=None):
+    """(train, held-out) Lab arrays from the bundled images: left 70 % / right 25 % of each."""
+    from training import colorize_evaluation as evaluation, colorize_training_data as training_data
+    images = [training_data.read_colour_image(path) for path in (paths or bundled_image_paths())]
+    return evaluation.split_columns(training_data.to_lab_arrays(images, long_side))
+
+
+def parse_args(argv=None):
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    source = parser.add_mutually_exclusive_group(required=True)
+    source.add_argument("--images", metavar="FOLDER", help="folder of colour images (searched recursively)")
+    source.add_argument("--bundled", action="store_true", help="the bpy module's HDRIs and matcaps (left 70 %%)")
+    parser.add_argument("--out", required=True, help="checkpoint file (.pt)")
+    parser.add_argument("--resume", action="store_true", help="continue the checkpoint at --out")
+    parser.add_argument("--minutes", type=float, default=None, help="time budget (default 10 without --steps)")
+    parser.add_argument("--steps", type=int, default=None, help="number of steps")
+    parser.add_argument("--width", type=float, default=0.125, help="channel multiplier (1 = released ECCV16)")
+    parser.add_argument("--crop", type=int, default=48, help="training crop size, a multiple of 8")
+    parser.add_argument("--batch-size", type=int, default=8)
+    parser.add_argument("--long-side", type=int, default=128, help="images are resized to this long side")
+    parser.add_argument("--learning-rate", type=float, default=1e-3)
+    parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--checkpoint-every", type=float, default=60.0, help="seconds")
+    parser.add_argument("--evaluate", action="store_true", help="score the held-out part (--bundled only)")
+    parser.add_argument("--export", metavar="PATH",
+                        help="also write an inference-only copy (no optimizer state, ~1/3 the size) here")
+    parser.add_argument("--threads", type=int, default=0, help="CPU threads for torch (0: torch's default)")
+    parser.add_argument("--device", default="auto", choices=("auto", "cpu", "cuda", "mps"))
+    args = parser.parse_args(argv)
+    if args.crop % 8:
+        parser.error("--crop must be a multiple of 8")
+    if args.minutes is None and args.steps is None:
+        args.minutes = 10.0
+    if args.evaluate and not args.bundled:
+        parser.error("--evaluate needs --bundled (it scores the held-out right part of those images)")
+    return args
+
+
+def _progress(fraction, message):
+    sys.stderr.write(f"\rtrain_colorizer: {fraction * 100:5.1f}%  {message:<60}")
+    sys.stderr.flush()
+
+
+def main(argv=None):
+    args = parse_args(argv)
+    addon_path.install()
+    import torch
+
+    from neural_render.worker import device as devices
+    from training import colorize_evaluation as evaluation
+    from training import colorize_training as training
+    from training import colorize_training_data as training_data
+
+    if args.threads:
+        torch.set_num_threads(args.threads)
+    device, note = devices.choose_device(args.device)
+    if note:
+        print(f"train_colorizer: {note}", file=sys.stderr)
+    try:
+        if args.bundled:
+            train_images, heldout = bundled_split(args.long_side)
+        else:
+            train_images, heldout = training_data.load_folder(args.images, args.long_side), None
+        if args.resume:
+            if not os.path.isfile(args.out):
+                raise training.CheckpointError(f"nothing to resume: no checkpoint at {args.out}")
+            trainer = training.trainer_from_checkpoint(training.load_checkpoint(args.out), train_images, device)
+        else:
+            settings = training.TrainSettings(width=args.width, crop=args.crop, batch_size=args.batch_size,
+                                              learning_rate=args.learning_rate, long_side=args.long_side,
+                                              seed=args.seed)
+            trainer = training.ColorizerTrainer(settings, train_images, device)
+    except (training_data.TrainingDataError, training.CheckpointError, ValueError) as error:
+        print(f"train_colorizer: error: {error}", file=sys.stderr)
+        return 2
+    print(f"train_colorizer: {len(train_images)} images, {trainer.model.bins} bins, width {trainer.settings.width}, "
+          f"device {device}, starting at step {trainer.steps}", file=sys.stderr)
+    started = time.monotonic()
+    try:
+        summary = training.train(trainer, seconds=None if args.minutes is None else args.minutes * 60,
+                                 steps=args.steps, report=_progress, checkpoint_path=args.out,
+                                 checkpoint_every=args.checkpoint_every)
+    except KeyboardInterrupt:
+        print(f"\ntrain_colorizer: stopped at step {trainer.steps}; checkpoint saved to {args.out}", file=sys.stderr)
+        return 130
+    sys.stderr.write("\n")
+    if args.export:
+        training.save_checkpoint(args.export, training.inference_export(trainer.payload()))
+    report = dict(summary, checkpoint=args.out, wall_seconds=round(time.monotonic() - started, 1))
+    if args.evaluate:
+        report["heldout"] = evaluation.evaluate(trainer.model, heldout, evaluation.mean_ab(train_images), device,
+                                                network_size=trainer.settings.long_side)
+    print(json.dumps(report, indent=2))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
