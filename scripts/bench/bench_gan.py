@@ -36,7 +36,7 @@ REPO = addon_path.REPO_ROOT
 SAMPLE_SIZE = 128   # Gram statistics are compared between images of one size
 # The distance of one sample is heavy-tailed (at variation 1: median seed about 2x the floor, the worst
 # of 64 up to 56x), so the mean of 16 samples of one model moved over 3.1x-5.7x between disjoint sets of
-# 16 seeds (the "quarters" printed below; docs/BENCHMARKS.md): 64 samples, and 64 crops for the floor.
+# 16 seeds (the "quarters" printed below; docs/history/gan_experiments.md): 64 samples, and 64 crops for the floor.
 SAMPLES = 64
 GRAM_LAYERS = ("relu1_1", "relu2_1", "relu3_1", "relu4_1")  # Gatys et al.'s texture layers
 CAFFE_BGR_MEAN = np.array([103.939, 116.779, 123.68], np.float32)

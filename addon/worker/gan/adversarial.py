@@ -107,7 +107,7 @@ class AlternatingTrainer:
         # The generator's batch is drawn once, with gradients, and the first D update judges it
         # too (detached), as DCGAN and pix2pix implementations do: G is not updated in between,
         # so it is the batch G would have drawn anyway, and a generator pass is saved (over a
-        # quarter of an exemplar-model step on a CPU: docs/BENCHMARKS.md).
+        # quarter of an exemplar-model step on a CPU: docs/history/gan_experiments.md).
         fake = self.fake_batch(self.generator, self.settings.batch_size)
         for index in range(self.settings.d_steps):
             stats.update(self.discriminator_step(fake.detach() if index == 0 else None))

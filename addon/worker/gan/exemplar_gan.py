@@ -24,7 +24,7 @@ class ExemplarGan(GanModel):
     def default_settings(cls):
         # Adam at 5e-4 rather than DCGAN's 2e-4: in 10-minute CPU runs side by side (1 thread each)
         # it reached 3.4x and 5.1x the real-crop Gram floor against 9.5x at 2e-4 and 10.1x at 1e-3
-        # (docs/BENCHMARKS.md); a budget of minutes rewards the faster rate.
+        # (docs/history/gan_experiments.md); a budget of minutes rewards the faster rate.
         return TrainSettings(batch_size=16, generator_lr=5e-4, discriminator_lr=5e-4)
 
     def build_networks(self, model_config):

@@ -12,7 +12,7 @@ from .noise import seeded_generator
 CALIBRATION_SEED = 1234567  # its own stream: saving a checkpoint must not change the training batches
 # Batches the sampler's batch-norm statistics are measured on. Between calibration seeds the Gram
 # figure of one model moved over 2.75x-3.91x the floor with 4 batches (of 16 crops), 2.85x-3.33x with
-# 16 and 3.03x-3.25x with 32 (docs/BENCHMARKS.md); 16 take about a second on two CPU cores, once
+# 16 and 3.03x-3.25x with 32 (docs/history/gan_experiments.md); 16 take about a second on two CPU cores, once
 # per checkpoint or preview.
 CALIBRATION_BATCHES = 16
 
