@@ -9,8 +9,8 @@ import torch
 
 from fixtures import colorize_metrics as metrics
 from fixtures.texture_metrics import seam_ratio
-from neural_render.worker.colorize import (decode, gamut_bins, inference, lab, model, rebalance, seamless,
-                                           weights)
+from neural_render.protocol.specs import colorize as colorize_spec
+from neural_render.worker.colorize import decode, gamut_bins, inference, lab, model, rebalance, weights
 from training import colorize_training as training
 
 
@@ -121,11 +121,12 @@ def test_annealed_mean_matches_the_released_head_and_the_caffe_scaling():
     lightness = torch.rand(1, 1, 32, 32) - 0.5
     logits = small(lightness)
     # T = 1 is exactly what the released code computes with model_out (110 * model_out(softmax)).
-    assert torch.allclose(decode.annealed_mean(logits, small.bin_centres(), 1.0), small.released_mean_ab(lightness), atol=1e-3)
-    # The Caffe deploy's 2.606 x logits is the annealed mean at T = 1 / 2.606.
+    released_mean = model.AB_SCALE * small.model_out(torch.softmax(logits, dim=1))
+    assert torch.allclose(decode.annealed_mean(logits, small.bin_centres(), 1.0), released_mean, atol=1e-3)
+    # The Caffe deploy's 2.606 x logits is the annealed mean at T = 1 / 2.606 (the spec's default, rounded).
     scaled = torch.einsum("nqhw,qc->nchw", torch.softmax(2.606 * logits, 1), small.bin_centres())
-    temperature = decode.temperature_from_logit_scale(decode.CAFFE_DEPLOY_LOGIT_SCALE)
-    assert abs(temperature - 0.3837) < 1e-3
+    temperature = 1.0 / 2.606
+    assert abs(colorize_spec.DEFAULT_TEMPERATURE - temperature) < 5e-3
     assert torch.allclose(decode.annealed_mean(logits, small.bin_centres(), temperature), scaled, atol=1e-4)
     # T -> 0 is the mode: the centre of the most likely bin.
     mode = decode.annealed_mean(logits, small.bin_centres(), 0.0)

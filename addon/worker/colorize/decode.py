@@ -20,14 +20,8 @@ from ...protocol.specs import colorize as spec
 from . import lab
 
 DEFAULT_TEMPERATURE = spec.DEFAULT_TEMPERATURE   # declared once, in the job spec
-CAFFE_DEPLOY_LOGIT_SCALE = 2.606
 MODE_TEMPERATURE = 1e-3   # at or below this, take the mode (avoids overflow in logits / T)
 STRIP_ROWS = 512
-
-
-def temperature_from_logit_scale(scale):
-    """The annealing temperature equivalent to multiplying logits by ``scale`` (2.606 -> 0.384)."""
-    return 1.0 / float(scale)
 
 
 def annealed_distribution(logits, temperature=DEFAULT_TEMPERATURE, dim=1):

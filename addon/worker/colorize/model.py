@@ -1,7 +1,6 @@
 """The ECCV16 colorization network (Zhang, Isola, Efros 2016), width-configurable.
 
-Input: L* normalised as (L - 50) / 100, (N, 1, H, W) with H, W multiples of 8. Output of
-``logits``: (N, Q, H/4, W/4) unnormalised scores over the Q a*b* bins. Decoding (annealed mean,
+Input: L* normalised as (L - 50) / 100, (N, 1, H, W) with H, W multiples of 8. Output (``forward``): (N, Q, H/4, W/4) unnormalised scores over the Q a*b* bins. Decoding (annealed mean,
 temperature) is decode.py's job, on these logits.
 
 The modules are named and ordered so the authors' released state dict
@@ -86,12 +85,6 @@ class Eccv16Colorizer(nn.Module):
                       self.model7, self.model8):
             features = block(features)
         return features
-
-    logits = forward
-
-    def released_mean_ab(self, lightness_normalised):
-        """What the released code computes: 110 * model_out(softmax(logits)), the T = 1 mean."""
-        return AB_SCALE * self.model_out(torch.softmax(self.forward(lightness_normalised), dim=1))
 
 
 def from_state_dict(state, width=1.0):
