@@ -3,6 +3,9 @@
 import io
 import os
 import signal
+import subprocess
+import sys
+import threading
 import time
 
 import numpy as np
@@ -209,6 +212,134 @@ def test_a_dying_worker_fails_the_job_clearly_and_the_next_job_gets_a_fresh_one(
     assert not os.path.exists(arena_dir), "the dead worker's output slots are removed"
 
 
+class SlowToNoticeClient(WorkerClient):
+    """Widens the window of the restart race: the old worker's reply reader takes 1.5 s to describe
+    its worker's death, long after the main thread has seen it and started the next worker."""
+
+    def _exit_description(self, returncode):
+        if threading.current_thread().name == "neural-render-worker-replies":
+            time.sleep(1.5)
+        return super()._exit_description(returncode)
+
+
+def test_a_crash_noticed_late_by_the_old_reader_does_not_fail_the_next_job(tmp_path):
+    client = SlowToNoticeClient(WorkerConfig(log_path=str(tmp_path / "worker.log"),
+                                             worker_args=("--test-jobs", TEST_JOBS)))
+    try:
+        crash = client.submit("crash", {"exit_code": 3})
+        with pytest.raises(WorkerError) as caught:
+            crash.wait(timeout=30)
+        assert caught.value.code == messages.WORKER_DIED and "exit code 3" in caught.value.message
+        crash.cleanup()
+        image = random_image()
+        # The next job runs on a fresh worker while the old reader wakes up and reports the old death.
+        out = client.run("sleep", {"seconds": 3.0}, {"image": image}, timeout=60)
+        assert np.array_equal(out["image"], image), "the next job must not die of the crashed worker's death"
+    finally:
+        client.shutdown()
+
+
+def test_a_clean_shutdown_exits_the_worker_cleanly(tmp_path):
+    log = tmp_path / "worker.log"
+    client = WorkerClient(WorkerConfig(log_path=str(log)))
+    client.wait_ready()
+    process = client._process
+    client.shutdown()
+    assert process.returncode == 0
+    assert "Fatal Python error" not in log.read_text(errors="replace")
+
+
+@pytest.mark.parametrize("message", [
+    {"type": "release", "paths": 5},
+    {"type": "release", "paths": [1, 2]},
+    {"type": "cancel", "job_id": [1]},
+    {"type": "submit", "job_id": "x", "kind": "identity", "params": {}, "inputs": 7},
+])
+def test_a_malformed_message_is_refused_and_the_worker_keeps_listening(client, message):
+    pid = client.info()["pid"]
+    client.send(message)
+    image = random_image()
+    assert np.array_equal(client.run("identity", {}, {"image": image}, timeout=30)["image"], image)
+    assert client.info()["pid"] == pid
+
+
+def test_a_deeply_nested_body_is_refused_and_the_worker_keeps_listening(client):
+    pid = client.info()["pid"]
+    body = b"[" * 100_000 + b"]" * 100_000
+    client._process.stdin.write(framing.HEADER.pack(framing.MAGIC, framing.PROTOCOL_VERSION, len(body)) + body)
+    client._process.stdin.flush()
+    image = random_image()
+    assert np.array_equal(client.run("identity", {}, {"image": image}, timeout=30)["image"], image)
+    assert client.info()["pid"] == pid
+
+
+@pytest.mark.parametrize("height", ["abc", 1e400, float("nan"), True])
+def test_image_sizes_that_are_not_whole_numbers_are_a_bad_request(client, height):
+    from neural_render.blender.worker_client import JobHandle
+    handle = JobHandle(client, f"bad-size-{height!r}", "identity", process=client._process)
+    client._handles[handle.job_id] = handle
+    ref = {"transport": "shm", "path": "/dev/shm/none.f32", "height": height, "width": 2, "channels": 4}
+    frame = framing.HEADER.pack(framing.MAGIC, framing.PROTOCOL_VERSION, 0)  # body written below
+    import json
+    body = json.dumps(messages.submit(handle.job_id, "identity", {}, {"image": ref})).encode()
+    client._process.stdin.write(frame[:8] + len(body).to_bytes(4, "little") + body)
+    client._process.stdin.flush()
+    with pytest.raises(WorkerError) as caught:
+        handle.wait(timeout=10)
+    assert caught.value.code == messages.BAD_REQUEST and "height" in caught.value.message
+    handle.cleanup()
+
+
+_CLIENT_SCRIPT = """
+import sys, time
+sys.path.insert(0, {scripts!r})
+import addon_path; addon_path.install()
+from neural_render.blender.worker_client import WorkerClient, WorkerConfig
+client = WorkerClient(WorkerConfig(log_path={log!r}, worker_args=("--test-jobs", {jobs!r})))
+info = client.info()
+client.acquire_input(8, 8, 4)   # the client's own arena exists too
+handle = client.submit({kind!r}, {{"seconds": 60}})
+print(info["pid"], info["arena"], client._arena.directory, flush=True)
+time.sleep(60)
+"""
+
+
+@pytest.mark.parametrize("kind", ["sleep", "hang"])
+def test_a_killed_client_leaves_no_worker_and_no_shared_memory_behind(tmp_path, kind):
+    """Blender crashing (kill -9) mid-job: the worker notices at once, even in a job that reports
+    nothing, and the next client to start removes the dead one's arena."""
+    from neural_render.protocol import arena
+    scripts = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "scripts")
+    script = _CLIENT_SCRIPT.format(scripts=scripts, log=str(tmp_path / "worker.log"), jobs=TEST_JOBS, kind=kind)
+    fake_blender = subprocess.Popen([sys.executable, "-c", script], stdout=subprocess.PIPE, text=True)
+    worker_pid, worker_arena, client_arena = fake_blender.stdout.readline().split()
+    time.sleep(0.5)  # the job is running
+    fake_blender.kill()
+    fake_blender.wait()
+    deadline = time.monotonic() + 10
+    while time.monotonic() < deadline and _process_exists(int(worker_pid)):
+        time.sleep(0.1)
+    assert not _process_exists(int(worker_pid)), "the worker outlived its client"
+    assert not os.path.exists(worker_arena), "the worker removed its own output slots"
+    assert os.path.exists(client_arena)
+    arena.remove_orphaned_arenas()
+    assert not os.path.exists(client_arena), "the dead client's input slots are removed by the next one"
+    assert "Traceback" not in (tmp_path / "worker.log").read_text(errors="replace")
+
+
+def _process_exists(pid):
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    try:  # a zombie (exited, not yet reaped by its dead parent's init) counts as gone
+        with open(f"/proc/{pid}/stat") as stat:
+            return stat.read().split(")")[-1].split()[0] != "Z"
+    except OSError:
+        return False
+    return True
+
+
 def test_missing_interpreter_is_a_clear_error(tmp_path):
     broken = WorkerClient(WorkerConfig(python=str(tmp_path / "no-python"), log_path=str(tmp_path / "l")))
     with pytest.raises(WorkerError) as caught:
@@ -239,3 +370,54 @@ class TestFraming:
     def test_non_finite_numbers_are_refused_at_encoding(self):
         with pytest.raises(ValueError):
             framing.encode_frame({"type": "progress", "fraction": float("nan")})
+
+
+_HOG = "import time\nend = time.monotonic() + {seconds}\nwhile time.monotonic() < end:\n    pass\n"
+
+
+@pytest.mark.slow
+def test_dying_workers_under_a_cpu_hog_never_fail_the_next_job(tmp_path):
+    """50 rounds of crash, kill -9, garbage and hang with both cores busy: the job after each death
+    always succeeds on a fresh worker (the restart race of issue 15 showed only under load)."""
+    hogs = [subprocess.Popen([sys.executable, "-c", _HOG.format(seconds=3600)]) for _ in range(os.cpu_count() or 2)]
+    client = WorkerClient(WorkerConfig(silence_timeout=3.0, cancel_grace=1.0, log_path=str(tmp_path / "worker.log"),
+                                       worker_args=("--test-jobs", TEST_JOBS)))
+    try:
+        for round_number in range(50):
+            for how in ("crash", "kill -9", "garbage", "hang"):
+                old_pid = client.info(timeout=120)["pid"]
+                if how == "kill -9":
+                    handle = client.submit("sleep", {"seconds": 30})
+                    while handle.poll() != "running":
+                        time.sleep(0.01)
+                    os.kill(old_pid, signal.SIGKILL)
+                else:
+                    handle = client.submit(how, {})
+                with pytest.raises(WorkerError):
+                    handle.wait(timeout=60)
+                handle.cleanup()
+                image = random_image(seed=round_number)
+                out = client.run("identity", {}, {"image": image}, timeout=180)["image"]
+                assert np.array_equal(out, image), f"round {round_number}, after {how}"
+    finally:
+        client.shutdown()
+        for hog in hogs:
+            hog.kill()
+            hog.wait()
+
+
+def test_the_default_log_is_private_and_a_planted_link_is_refused(tmp_path, monkeypatch):
+    from neural_render.blender import worker_client
+    monkeypatch.setenv("XDG_STATE_HOME", str(tmp_path / "state"))
+    config = WorkerConfig()
+    folder = os.path.dirname(config.log_path)
+    assert folder.startswith(str(tmp_path / "state")) and not folder.startswith("/tmp/neural")
+    assert os.stat(folder).st_mode & 0o777 == 0o700
+    worker_client.open_log(config.log_path).close()
+    assert os.stat(config.log_path).st_mode & 0o777 == 0o600
+    target = tmp_path / "elsewhere.txt"
+    planted = tmp_path / "planted.log"
+    planted.symlink_to(target)
+    with pytest.raises(WorkerError, match="link"):
+        worker_client.open_log(str(planted))
+    assert not target.exists()

@@ -13,7 +13,6 @@ import os
 import shutil
 import subprocess
 import sys
-import tempfile
 import threading
 import time
 
@@ -33,6 +32,28 @@ class WorkerError(Exception):
         self.message = message
 
 
+def private_log_dir():
+    """A folder only this user can enter (0700), for logs when the caller names none: never a fixed
+    name in the shared temporary folder, where another user could plant a link to redirect them."""
+    base = os.environ.get("XDG_STATE_HOME") or os.path.join(os.path.expanduser("~"), ".local", "state")
+    folder = os.path.join(base, "neural_render", "logs")
+    os.makedirs(folder, mode=0o700, exist_ok=True)
+    if sys.platform != "win32":
+        os.chmod(folder, 0o700)
+    return folder
+
+
+def open_log(path):
+    """The log opened for appending without following a symbolic link, created 0600."""
+    flags = os.O_WRONLY | os.O_APPEND | os.O_CREAT | getattr(os, "O_NOFOLLOW", 0) | getattr(os, "O_CLOEXEC", 0)
+    try:
+        descriptor = os.open(path, flags, 0o600)
+    except OSError as error:
+        raise WorkerError(messages.WORKER_DIED, f"cannot open the worker log {path}: {error.strerror} "
+                                                "(a link there is refused)") from None
+    return os.fdopen(descriptor, "ab")
+
+
 class WorkerConfig:
     """How to start and supervise the worker. Built from the add-on preferences on the Blender side."""
 
@@ -43,7 +64,7 @@ class WorkerConfig:
         self.start_timeout = start_timeout      # torch's first import can be slow on a cold disk
         self.silence_timeout = silence_timeout  # a running job must report progress more often
         self.cancel_grace = cancel_grace        # after this, a cancel is enforced by killing
-        self.log_path = log_path or os.path.join(tempfile.gettempdir(), "neural-render-worker.log")
+        self.log_path = log_path or os.path.join(private_log_dir(), "worker.log")
         self.models_dir = models_dir            # where the worker keeps model files (None: its default)
         self.worker_args = tuple(worker_args)   # more command-line arguments (the tests' --test-jobs)
 
@@ -175,7 +196,7 @@ class WorkerClient:
                 # Blender's own Python settings must not leak into a different interpreter.
                 for name in ("PYTHONHOME", "PYTHONPATH"):
                     env.pop(name, None)
-            self._log_file = open(self.config.log_path, "ab")
+            self._log_file = open_log(self.config.log_path)
             self._log_offset = self._log_file.tell()  # error messages quote only this worker's lines
             self._process = subprocess.Popen(
                 [self.config.python, WORKER_MAIN, "--device", self.config.device, *self.config.worker_args],
@@ -297,7 +318,7 @@ class WorkerClient:
             process.stdin.write(framing.encode_frame(message))
             process.stdin.flush()
         except (OSError, ValueError, AttributeError):
-            self._kill(messages.WORKER_DIED, "the worker stopped accepting requests")
+            self._kill(messages.WORKER_DIED, "the worker stopped accepting requests", process)
 
     def _last_pending_before(self, handle):
         return any(h is not handle and not h._finished.is_set() for h in self._handles.values())
@@ -311,7 +332,7 @@ class WorkerClient:
                 return
             now = time.monotonic()
             if process.poll() is not None and self._death is None:
-                self._kill(messages.WORKER_DIED, self._exit_description(process.returncode))
+                self._kill(messages.WORKER_DIED, self._exit_description(process.returncode), process)
                 return
             waiting = [h for h in self._handles.values() if not h._finished.is_set()]
             if not waiting:
@@ -319,16 +340,16 @@ class WorkerClient:
             if self._ready is None:
                 if now - self._started_at > self.config.start_timeout:
                     self._kill(messages.TIMEOUT, f"the worker did not start within "
-                               f"{self.config.start_timeout:.0f} s")
+                               f"{self.config.start_timeout:.0f} s", process)
                 return
             if now - self._last_heard > self.config.silence_timeout:
                 self._kill(messages.TIMEOUT, f"the worker stopped responding for "
-                           f"{self.config.silence_timeout:.0f} s and was stopped")
+                           f"{self.config.silence_timeout:.0f} s and was stopped", process)
                 return
             for handle in waiting:
                 if handle.cancel_requested_at and now - handle.cancel_requested_at > self.config.cancel_grace:
                     # The job is stuck inside one long operation: enforce the cancel.
-                    self._kill(messages.WORKER_DIED, "the worker was restarted to stop a cancelled job")
+                    self._kill(messages.WORKER_DIED, "the worker was restarted to stop a cancelled job", process)
                     return
 
     def _read_replies(self, process):
@@ -343,14 +364,15 @@ class WorkerClient:
             else:
                 self._on_message(process, message)
                 continue
-            if process is self._process:
-                if reason is None:  # the pipe closed: the process is exiting, learn how
-                    try:
-                        process.wait(timeout=5)
-                    except subprocess.TimeoutExpired:
-                        pass
-                    reason = self._exit_description(process.returncode)
-                self._kill(messages.WORKER_DIED, reason)
+            if reason is None:  # the pipe closed: the process is exiting, learn how
+                try:
+                    process.wait(timeout=5)
+                except subprocess.TimeoutExpired:
+                    pass
+                reason = self._exit_description(process.returncode)
+            # Only this reader's own worker: by now the main thread may have seen the exit first and
+            # started a fresh worker for the next job, which must not die of the old one's death.
+            self._kill(messages.WORKER_DIED, reason, process)
             return
 
     def _on_message(self, process, message):
@@ -382,16 +404,21 @@ class WorkerClient:
             return ""
         return lines[-1][:200] if lines else ""
 
-    def _kill(self, code, reason):
-        """Stop the current worker and fail every outstanding job with ``reason``."""
+    def _kill(self, code, reason, process=None):
+        """Stop the worker ``process`` (default: the current one) and fail its outstanding jobs with
+        ``reason``. A worker that is no longer the current one changes nothing: whoever noticed its
+        death first has already failed its jobs, and the current worker's jobs are not its."""
         with self._lock:
+            if process is None:
+                process = self._process
+            if process is None or process is not self._process:
+                return
             if self._death is None:
                 self._death = reason
-            process = self._process
-            if process is not None and process.poll() is None:
+            if process.poll() is None:
                 process.kill()
             for handle in list(self._handles.values()):
-                if handle._finished.is_set():
+                if handle._finished.is_set() or handle._process is not process:
                     continue
                 if handle.cancel_requested_at is not None:
                     handle._fail(messages.CANCELLED, "cancelled")

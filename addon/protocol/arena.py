@@ -11,6 +11,9 @@ arena of slot files it reuses, and maps the other side's slots once.
 
 import collections
 import os
+import re
+import shutil
+import sys
 import tempfile
 import threading
 
@@ -19,11 +22,48 @@ import numpy as np
 from . import images
 
 
+ARENA_PREFIX = "neural-render-arena-"   # + the owner's process id: a later process can tell it is orphaned
+_ARENA_NAME = re.compile(re.escape(ARENA_PREFIX) + r"(\d+)-")
+
+
+def remove_orphaned_arenas(root=None):
+    """Remove arena folders whose owner process no longer exists (Blender or a worker killed with
+    SIGKILL cannot clean up after itself); returns how many. Each new arena calls this first."""
+    if sys.platform == "win32":  # folders in the temp dir; os.kill(pid, 0) would terminate there
+        return 0
+    root = root or images.job_root()
+    removed = 0
+    try:
+        names = os.listdir(root)
+    except OSError:
+        return 0
+    for name in names:
+        match = _ARENA_NAME.match(name)
+        if match is None or _alive(int(match.group(1))):
+            continue
+        shutil.rmtree(os.path.join(root, name), ignore_errors=True)
+        removed += 1
+    return removed
+
+
+def _alive(pid):
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except (PermissionError, OverflowError):
+        return True  # exists, another user's (or not a pid we can judge): leave it
+    return True
+
+
 class BufferArena:
     """Slot files of float32 images in one folder, handed out and taken back by byte size."""
 
     def __init__(self, directory=None, max_free_bytes=2 * 1024 ** 3):
-        self.directory = directory or tempfile.mkdtemp(prefix="neural-render-arena-", dir=images.job_root())
+        if directory is None:
+            remove_orphaned_arenas()
+            directory = tempfile.mkdtemp(prefix=f"{ARENA_PREFIX}{os.getpid()}-", dir=images.job_root())
+        self.directory = directory
         self._max_free_bytes = max_free_bytes
         self._lock = threading.Lock()
         self._free = collections.OrderedDict()   # path -> memmap (least recently freed first)
@@ -70,7 +110,6 @@ class BufferArena:
         with self._lock:
             self._free.clear()
             self._busy.clear()
-        import shutil
         shutil.rmtree(self.directory, ignore_errors=True)
 
 

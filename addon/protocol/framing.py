@@ -28,6 +28,11 @@ class StreamClosed(FramingError):
     """The peer closed the stream cleanly between frames."""
 
 
+class MalformedMessage(FramingError):
+    """A whole frame arrived but its body is not a usable message: the stream is still in step, so a
+    server answers with an error and reads on."""
+
+
 def encode_frame(message):
     body = json.dumps(message, separators=(",", ":"), allow_nan=False).encode("utf-8")
     if len(body) > MAX_BODY_BYTES:
@@ -67,9 +72,11 @@ def read_frame(stream):
     try:
         message = json.loads(body.decode("utf-8"))
     except (UnicodeDecodeError, ValueError) as error:
-        raise FramingError(f"frame body is not JSON: {error}") from None
+        raise MalformedMessage(f"frame body is not JSON: {error}") from None
+    except RecursionError:
+        raise MalformedMessage("frame body is nested too deeply to be a message") from None
     if not isinstance(message, dict) or "type" not in message:
-        raise FramingError("frame body is not a message object with a 'type'")
+        raise MalformedMessage("frame body is not a message object with a 'type'")
     return message
 
 

@@ -36,6 +36,9 @@ def job_root():
 
 
 def validated_shape(height, width, channels):
+    for name, value in (("height", height), ("width", width), ("channels", channels)):
+        if isinstance(value, bool) or not isinstance(value, (int, np.integer)):
+            raise ImageRefError(f"image {name} must be a whole number, got {value!r}")
     height, width, channels = int(height), int(width), int(channels)
     if height <= 0 or width <= 0:
         raise ImageRefError(f"image has zero size ({width}x{height})")
@@ -60,6 +63,8 @@ def check_ref(ref):
     """Validate a reference received from the other process; return it normalised."""
     if not isinstance(ref, dict):
         raise ImageRefError("image reference must be an object")
+    if not isinstance(ref.get("path"), str):
+        raise ImageRefError(f"image reference path must be a string, got {ref.get('path')!r}")
     missing = [key for key in ("transport", "path", "height", "width", "channels") if key not in ref]
     if missing:
         raise ImageRefError(f"image reference lacks {', '.join(missing)}")

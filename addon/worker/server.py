@@ -31,8 +31,16 @@ class ReplyWriter:
         self._lock = threading.Lock()
 
     def send(self, message):
+        """Send a reply; once the client is gone (a broken pipe) replies are dropped, not raised."""
         with self._lock:
-            framing.write_frame(self._stream, message)
+            if self.broken:
+                return
+            try:
+                framing.write_frame(self._stream, message)
+            except (BrokenPipeError, ConnectionError, ValueError):
+                self.broken = True
+
+    broken = False
 
 
 class PendingJob:
@@ -50,6 +58,7 @@ class JobServer:
         self._pending = {}  # job_id -> PendingJob, queued or running
         self._pending_lock = threading.Lock()
         self._models = jobs.ModelCache()         # warm models, shared by every job
+        self._stopped = threading.Event()        # set once the main loop has finished
         self._outputs = arena.BufferArena()      # output slots, reused once the client releases them
         self._input_maps = arena.MappingCache()  # the client's input slots, mapped once
         self.device, self.device_note = devices.choose_device(device_preference)
@@ -72,18 +81,37 @@ class JobServer:
 
     # -- reader thread ------------------------------------------------------------------------
     def _read_requests(self):
+        client_gone = False
         while True:
             try:
                 message = framing.read_frame(self._reader)
             except framing.StreamClosed:
-                break  # the client went away: finish quietly
+                client_gone = True  # the client went away (closed, or its process died)
+                break
+            except framing.MalformedMessage as error:  # a whole frame: the stream is still in step
+                self._writer.send(messages.error(None, messages.BAD_REQUEST, str(error)))
+                continue
             except framing.FramingError as error:
                 # A broken request stream cannot be resynchronised; say why and stop.
                 self._writer.send(messages.error(None, messages.BAD_REQUEST, str(error)))
+                client_gone = True
                 break
-            self._dispatch(message)
+            try:
+                if self._dispatch(message) is _STOP:
+                    break  # shutdown: read no more, so no thread is left blocked on stdin at exit
+            except Exception as error:  # a malformed message must never leave a deaf worker
+                self._writer.send(messages.error(None, messages.BAD_REQUEST,
+                                                 f"malformed {str(message.get('type'))[:40]!r} message: "
+                                                 f"{type(error).__name__}: {error}"))
         self._cancel_all()
         self._queue.put(_STOP)
+        if client_gone and not self._stopped.wait(self.CLIENT_GONE_GRACE):
+            # The client is gone and the job in hand does not notice the cancel (a long operation
+            # without progress checks): nobody will read its result. Clean up and leave now.
+            self._outputs.close()
+            os._exit(0)
+
+    CLIENT_GONE_GRACE = 2.0  # seconds a job may take to notice the cancel once the client is gone
 
     def _dispatch(self, message):
         kind = message.get("type")
@@ -101,16 +129,21 @@ class JobServer:
                 self._pending[pending.job_id] = pending
             self._queue.put(pending)
         elif kind == "cancel":
+            job_id = message.get("job_id")
+            if not isinstance(job_id, str):
+                raise TypeError(f"job_id must be a string, got {job_id!r}")
             with self._pending_lock:
-                pending = self._pending.get(message.get("job_id"))
+                pending = self._pending.get(job_id)
             if pending is not None:
                 pending.cancel_event.set()
         elif kind == "release":
-            for path in message.get("paths", []):
+            paths = message.get("paths", [])
+            if not isinstance(paths, list) or not all(isinstance(path, str) for path in paths):
+                raise TypeError(f"paths must be a list of slot paths, got {paths!r}")
+            for path in paths:
                 self._outputs.release(path)
         elif kind == "shutdown":
-            self._cancel_all()
-            self._queue.put(_STOP)
+            return _STOP
         else:
             self._writer.send(messages.error(message.get("job_id"), messages.BAD_REQUEST,
                                              f"unknown message type {kind!r}"))
@@ -123,11 +156,14 @@ class JobServer:
     # -- main thread --------------------------------------------------------------------------
     def serve(self):
         self._writer.send(dict(self.describe(), type="ready"))
-        threading.Thread(target=self._read_requests, name="request-reader", daemon=True).start()
+        reader = threading.Thread(target=self._read_requests, name="request-reader", daemon=True)
+        reader.start()
         while True:
             pending = self._queue.get()
             if pending is _STOP:
                 self._outputs.close()
+                self._stopped.set()
+                reader.join(timeout=5)  # it put the STOP, so it is finishing, not blocked on stdin
                 return
             try:
                 self._run(pending)
@@ -213,6 +249,11 @@ def _out_of_memory_text(error):
 def _check_submit(message):
     if not isinstance(message.get("job_id"), str) or not message["job_id"]:
         return "submit needs a non-empty string job_id"
+    for name, ref in (message.get("inputs") or {}).items() if isinstance(message.get("inputs"), dict) else ():
+        try:
+            images.check_ref(ref)
+        except (images.ImageRefError, TypeError, ValueError, OverflowError) as error:
+            return f"input {name!r}: {error}"
     if not isinstance(message.get("kind"), str):
         return "submit needs a job kind"
     if not isinstance(message.get("params", {}), dict):
