@@ -298,3 +298,69 @@ def test_one_copy_of_the_sphere_geometry():
     assert not os.path.exists(os.path.join(repo, "addon", "blender", "relight", "cells.py"))
     assert not os.path.exists(os.path.join(repo, "addon", "worker", "relight", "directions.py"))
     assert light_sets.sphere is sphere and weights.sphere is sphere
+
+
+@pytest.mark.parametrize("name", ["../outside/secret.exr", "/etc/passwd", "link/secret.exr"])
+@pytest.mark.parametrize("sidecar", ["csv", "json"])
+def test_a_set_that_names_files_outside_its_folder_is_refused(tmp_path, name, sidecar):
+    import json as json_module
+
+    from neural_render.worker.relight import light_sets
+    folder = tmp_path / "set"
+    folder.mkdir()
+    outside = tmp_path / "outside"
+    outside.mkdir()
+    (outside / "secret.exr").write_bytes(b"not for the output")
+    (folder / "link").symlink_to(outside)
+    if sidecar == "csv":
+        (folder / "lights.csv").write_text(f"file,x,y,z\n{name},0,0,1\n")
+        line = "line 2"
+    else:
+        (folder / "lightgrid.json").write_text(json_module.dumps({"columns": 1, "rows": 1, "files": [name]}))
+        line = "files[0]"
+    with pytest.raises(light_sets.LightSetError) as caught:
+        light_sets.load_light_set(str(folder))
+    assert "outside the set's folder" in str(caught.value) and line in str(caught.value)
+
+
+@pytest.mark.parametrize("grid, words", [
+    ({"columns": 1, "rows": 1, "azimuth_origin_deg": float("nan")}, "finite number"),
+    ({"columns": 1, "rows": 1, "azimuth_origin_deg": "x"}, "finite number"),
+    ({"columns": 1, "rows": 1, "clockwise": "yes"}, "true or false"),
+])
+def test_a_light_grid_with_bad_values_is_refused_with_its_key(tmp_path, grid, words):
+    import json as json_module
+
+    from neural_render.worker.imageio.files import write_image
+    from neural_render.worker.relight import light_sets
+    write_image(str(tmp_path / "light.exr"), np.ones((4, 4, 3), np.float32))
+    (tmp_path / "lightgrid.json").write_text(json_module.dumps(grid))
+    with pytest.raises(light_sets.LightSetError, match=words):
+        light_sets.load_light_set(str(tmp_path))
+
+
+def test_a_deeply_nested_light_grid_and_a_huge_csv_field_are_refused(tmp_path):
+    from neural_render.worker.relight import light_sets
+    nested = tmp_path / "nested"
+    nested.mkdir()
+    (nested / "lightgrid.json").write_text("[" * 100_000 + "]" * 100_000)
+    with pytest.raises(light_sets.LightSetError, match="nested too deeply"):
+        light_sets.load_light_set(str(nested))
+    huge = tmp_path / "huge"
+    huge.mkdir()
+    (huge / "lights.csv").write_text("file,x,y,z\n" + "a" * 200_000 + ",0,0,1\n")
+    with pytest.raises(light_sets.LightSetError, match="not a light table"):
+        light_sets.load_light_set(str(huge))
+
+
+def test_a_light_image_declaring_a_huge_size_is_refused_before_reading(tmp_path):
+    import OpenEXR
+
+    from neural_render.worker.relight import light_sets
+    header = {"compression": OpenEXR.ZIP_COMPRESSION, "type": OpenEXR.scanlineimage,
+              "dataWindow": ((0, 0), (9999, 0)), "displayWindow": ((0, 0), (9999, 0))}
+    with OpenEXR.File(header, {"R": np.zeros((1, 10000), np.float32)}) as out:
+        out.write(str(tmp_path / "light_0000.exr"))
+    (tmp_path / "lights.csv").write_text("file,x,y,z\nlight_0000.exr,0,0,1\n")
+    with pytest.raises(light_sets.LightSetError, match="at most 8192 px a side"):
+        light_sets.load_light_set(str(tmp_path))

@@ -57,10 +57,13 @@ def apply(context, params, inputs):
     weights = np.stack(weights)
     if streaming:
         lights_per_chunk = max(1, int(limit // 4 // (light_set.pixels * 3 * itemsize)))
-        streamed = engine.relight_streaming(
-            light_set, weights, context.device, lights_per_chunk,
-            np.float16 if storage == torch.float16 else np.float32,
-            progress=context.stage(0.1, 0.8 if output else 0.9))
+        try:
+            streamed = engine.relight_streaming(
+                light_set, weights, context.device, lights_per_chunk,
+                np.float16 if storage == torch.float16 else np.float32,
+                progress=context.stage(0.1, 0.8 if output else 0.9))
+        except light_sets.LightSetError as error:  # a light image unreadable half-way through
+            raise JobInputError(str(error)) from None
         relight, batch = (lambda batch_weights: streamed), len(frames)  # noqa: E731
     else:
         resident = _resident_set(context, light_set, storage)

@@ -116,6 +116,8 @@ def parse_lights_csv(path):
     try:
         with open(path, newline="", encoding="utf-8-sig") as handle:
             rows = list(csv.reader(handle))
+    except csv.Error as error:  # e.g. a field larger than the csv module's limit
+        raise LightSetError(f"cannot read '{path}': not a light table ({error})") from None
     except (OSError, UnicodeDecodeError) as error:
         raise LightSetError(f"cannot read '{path}': {error}") from None
     rows = [row for row in rows if any(cell.strip() for cell in row)]
@@ -148,13 +150,24 @@ def parse_lights_csv(path):
         irradiance = _number(row[column["irradiance"]], where, "irradiance") if "irradiance" in column else 1.0
         if (rgb < 0).any() or irradiance <= 0:
             raise LightSetError(f"{where} ({name}): calibration r,g,b must be >= 0 and irradiance > 0")
-        files.append(os.path.join(folder, name))
+        files.append(inside_set(folder, name, where))
         directions.append(direction / length)
         scales.append(rgb / irradiance)
     if not files:
         raise LightSetError(f"'{path}' lists no lights")
     _check_unique_files(files, path)
     return files, np.array(directions), np.array(scales)
+
+
+def inside_set(folder, name, where):
+    """The path of the set's image ``name``, refused unless it resolves inside the set's folder (after
+    symbolic links): a set file must never make the job read, and bake into its output, a file from
+    anywhere else ('../../secret.png', an absolute path, a link out of the folder)."""
+    root = os.path.realpath(folder)
+    resolved = os.path.realpath(os.path.join(folder, name))
+    if os.path.isabs(name) or os.path.commonpath([root, resolved]) != root:
+        raise LightSetError(f"{where}: '{name}' is outside the set's folder; a set names only its own images")
+    return os.path.join(folder, name)
 
 
 def parse_grid_sidecar(path):
@@ -165,6 +178,8 @@ def parse_grid_sidecar(path):
             spec = json.load(handle)
     except (OSError, ValueError) as error:
         raise LightSetError(f"cannot read '{path}': {error}") from None
+    except RecursionError:
+        raise LightSetError(f"cannot read '{path}': nested too deeply to be a light grid") from None
     if not isinstance(spec, dict):
         raise LightSetError(f"'{path}' must hold a JSON object like {{\"columns\": 64, \"rows\": 32}}")
     allowed = {"columns", "rows", "azimuth_origin_deg", "clockwise", "top_first", "row_major", "files"}
@@ -182,11 +197,17 @@ def parse_grid_sidecar(path):
     if len(names) != columns * rows:
         raise LightSetError(f"'{path}': a {columns}x{rows} grid needs {columns * rows} images, "
                             f"found {len(names)}")
+    origin = spec.get("azimuth_origin_deg", 0.0)
+    if isinstance(origin, bool) or not isinstance(origin, (int, float)) or not math.isfinite(origin):
+        raise LightSetError(f"'{path}': 'azimuth_origin_deg' must be a finite number of degrees, got {origin!r}")
+    for key in ("clockwise", "top_first", "row_major"):
+        if key in spec and not isinstance(spec[key], bool):
+            raise LightSetError(f"'{path}': '{key}' must be true or false, got {spec[key]!r}")
     directions = sphere.latlong_grid_directions(
-        columns, rows, azimuth_origin_deg=float(spec.get("azimuth_origin_deg", 0.0)),
+        columns, rows, azimuth_origin_deg=float(origin),
         clockwise=bool(spec.get("clockwise", False)), top_first=bool(spec.get("top_first", True)),
         row_major=bool(spec.get("row_major", True)))
-    files = [os.path.join(folder, name) for name in names]
+    files = [inside_set(folder, name, f"'{path}' files[{index}]") for index, name in enumerate(names)]
     _check_unique_files(files, path)
     return files, directions, np.ones((len(files), 3))
 
@@ -235,12 +256,18 @@ def _check_images(files):
         if not os.path.isfile(path):
             raise LightSetError(f"'{path}' is missing: the set lists it but the file does not exist")
         width, height = _image_size(path)
+        if not (0 < width <= MAX_SIDE and 0 < height <= MAX_SIDE):
+            raise LightSetError(f"'{path}' is {width}x{height}: a light image may have at most {MAX_SIDE} px a "
+                                "side")
         if size is None:
             size = (width, height)
         elif (width, height) != size:
             raise LightSetError(f"'{path}' is {width}x{height} but '{files[0]}' is {size[0]}x{size[1]} "
                                 "(all lights must have the same size)")
     return size[1], size[0]
+
+
+MAX_SIDE = 8192   # per light image: a 512-light set of 8K images is already ~400 GB of float32
 
 
 def _image_size(path):
