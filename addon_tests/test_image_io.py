@@ -132,3 +132,41 @@ def test_absurdly_large_exr_is_refused_before_allocating(tmp_path):
     (tmp_path / "huge.exr").write_bytes(bytes(data))
     with pytest.raises(ImageFileError, match="huge.exr.*1000000x1000000 is outside the supported size"):
         exr.read_exr(tmp_path / "huge.exr")
+
+
+def _png_header_claiming(width, height):
+    """A PNG whose header declares ``width`` x ``height`` (its pixel data is never reached)."""
+    import struct
+    import zlib
+    ihdr = struct.pack(">IIBBBBB", width, height, 8, 2, 0, 0, 0)
+    chunk = lambda kind, data: (struct.pack(">I", len(data)) + kind + data  # noqa: E731
+                                + struct.pack(">I", zlib.crc32(kind + data) & 0xFFFFFFFF))
+    return b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", ihdr) + chunk(b"IDAT", zlib.compress(b"\0" * 16)) + chunk(b"IEND", b"")
+
+
+@pytest.mark.parametrize("size", [(100000, 100000), (2 ** 31 - 1, 1), (20000, 10000)])
+def test_an_image_declaring_a_huge_size_is_refused_before_decoding(tmp_path, size):
+    path = tmp_path / "huge.png"
+    path.write_bytes(_png_header_claiming(*size))
+    with pytest.raises(files.ImageFileError, match="outside the supported size"):
+        files.read_image(str(path))
+
+
+@pytest.mark.parametrize("value", [np.nan, np.inf, 1e30])
+def test_a_float_tiff_with_non_finite_or_huge_values_is_refused_like_an_exr(tmp_path, value):
+    from PIL import Image
+    data = np.full((4, 4), 0.5, np.float32)
+    data[1, 2] = value
+    path = tmp_path / "bad.tif"
+    Image.fromarray(data, mode="F").save(path)
+    with pytest.raises(files.ImageFileError, match="NaN, infinite or out-of-range"):
+        files.read_image(str(path))
+
+
+def test_an_int32_tiff_with_negative_pixels_is_refused(tmp_path):
+    from PIL import Image
+    path = tmp_path / "negative.tif"
+    Image.fromarray(np.array([[-5, 100], [200, 300]], np.int32), mode="I").save(path)
+    with pytest.raises(files.ImageFileError, match="negative integer pixels"):
+        files.read_image(str(path))
+

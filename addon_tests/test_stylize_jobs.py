@@ -69,6 +69,8 @@ def test_two_styles_with_weights_and_style_scale(style):
     ({"preset": "slow"}, {"content": np.zeros((16, 16, 3), np.float32), "style": np.zeros((8, 8, 3))}, "preset"),
     ({"layer_weights": {"relu9_9": 1}}, {"content": np.zeros((16, 16, 3), np.float32), "style": np.zeros((8, 8, 3))},
      "relu"),
+    ({}, {"content": np.zeros((3, 7, 3), np.float32), "style": np.zeros((8, 8, 3))}, "at least 16 px a side"),
+    ({}, {"content": np.zeros((2, 16384, 3), np.float32), "style": np.zeros((8, 8, 3))}, "at least 16 px a side"),
 ])
 def test_bad_input_is_a_clear_job_input_error(params, inputs, message):
     with pytest.raises(jobs.JobInputError, match=message):

@@ -17,6 +17,8 @@ import os
 EXR_EXTENSIONS = (".exr",)
 
 
+IMAGE_OUTPUTS = ("out",)  # checked by main before any work starts
+
 def add_parser(subparsers):
     from neural_render.protocol.specs import colorize as spec
 

@@ -2,6 +2,8 @@
 PNG/JPEG/TIFF sRGB-encoded). Handy for preparing inputs, and the simplest test of the contract."""
 
 
+IMAGE_OUTPUTS = ("output",)  # checked by main before any work starts
+
 def add_parser(subparsers):
     parser = subparsers.add_parser("convert", help="convert an image between EXR and PNG/JPEG/TIFF")
     parser.add_argument("input", help="image file to read")

@@ -7,23 +7,32 @@ import time
 
 
 class ConsoleProgress:
-    """One self-overwriting line on stderr, at most ten updates a second."""
+    """Progress on stderr. On a terminal: one self-overwriting line, at most ten updates a second.
+    Elsewhere (a farm log, a pipe): plain, complete lines, at most one every ``LOG_INTERVAL`` seconds
+    and always the last, so a log reads what happened without carriage returns."""
+
+    LOG_INTERVAL = 5.0
 
     def __init__(self, label, stream=sys.stderr):
         self.label = label
         self.stream = stream
-        self._last = 0.0
+        self._last = None
 
     def __call__(self, fraction, message):
         now = time.monotonic()
-        if now - self._last < 0.1 and fraction < 1.0:
+        terminal = self.stream.isatty()
+        interval = 0.1 if terminal else self.LOG_INTERVAL
+        if self._last is not None and now - self._last < interval and fraction < 1.0:
             return
         self._last = now
-        if self.stream.isatty():
-            self.stream.write(f"\r{self.label}: {fraction * 100:5.1f}%  {message[:60]:<60}")
+        if terminal:
+            width = 100
+            self.stream.write(f"\r{self.label}: {fraction * 100:5.1f}%  {message[:width]:<{width}}")
             if fraction >= 1.0:
                 self.stream.write("\n")
-            self.stream.flush()
+        else:
+            self.stream.write(f"{self.label}: {fraction * 100:5.1f}% {message}\n")
+        self.stream.flush()
 
 
 def run_job(kind, params, inputs, device="auto", label=None, quiet=False):
@@ -41,16 +50,22 @@ def run_job(kind, params, inputs, device="auto", label=None, quiet=False):
     cancel = threading.Event()
     report = (lambda fraction, message: None) if quiet else ConsoleProgress(label or kind)
     context = jobs.JobContext("cli", torch_device, cancel, report)
-    previous = signal.getsignal(signal.SIGINT)
+    # Ctrl-C and SIGTERM (a farm stopping a task) ask the job to stop at its next check; outputs are
+    # written atomically, so nothing half-written is left. A second signal acts as it normally would.
+    stopping = (signal.SIGINT, signal.SIGTERM)
+    previous = {number: signal.getsignal(number) for number in stopping}
 
-    def on_interrupt(signum, frame):  # first Ctrl-C asks the job to stop at its next check
+    def on_stop(signum, frame):
         cancel.set()
-        signal.signal(signal.SIGINT, previous)
+        for number in stopping:
+            signal.signal(number, previous[number])
 
-    signal.signal(signal.SIGINT, on_interrupt)
+    for number in stopping:
+        signal.signal(number, on_stop)
     try:
         return function(context, params, inputs)
     except jobs.JobCancelled:
         raise KeyboardInterrupt from None
     finally:
-        signal.signal(signal.SIGINT, previous)
+        for number in stopping:
+            signal.signal(number, previous[number])

@@ -16,6 +16,8 @@ import os
 OPTIONS = ("model_path", "seed", "tileable", "variation", "count", "walk_frames")
 
 
+IMAGE_OUTPUTS = ("out",)  # checked by main before any work starts
+
 def add_parser(subparsers):
     from neural_render.protocol.specs import gan as spec
 

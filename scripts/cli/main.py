@@ -6,6 +6,7 @@ sRGB-encoded and decoded to linear; an output's format follows its file extensio
 """
 
 import argparse
+import os
 import sys
 
 import addon_path
@@ -42,23 +43,61 @@ def _input_error_types():
     return tuple(types)
 
 
+def check_image_outputs(args):
+    """Every image output a subcommand names (its module's IMAGE_OUTPUTS) is checked before any work
+    starts: a format the extension picks, an existing writable folder, not a folder itself."""
+    from neural_render.worker.imageio.atomic import check_writable
+    from neural_render.worker.imageio.files import DISPLAY, EXR
+    for dest in args.image_outputs:
+        path = getattr(args, dest, None)
+        if not path:
+            continue
+        extension = os.path.splitext(path)[1].lower()
+        if extension not in EXR + DISPLAY and not os.path.isdir(path):
+            raise CliInputError(f"cannot write '{path}': unsupported file type '{extension or '(none)'}'; "
+                                f"use one of {', '.join(EXR + DISPLAY)}")
+        check_writable(path)
+
+
 def build_parser():
     import importlib
-    parser = argparse.ArgumentParser(prog="neural-render", description=__doc__.splitlines()[0])
+    parser = argparse.ArgumentParser(
+        prog="neural-render", description="Neural Render's command line: stylize, relight, colorize and "
+        "GAN textures on image files, without Blender. Exit codes: 0 done, 2 bad input (one line, no "
+        "output written), 1 internal error.")
     parser.add_argument("--debug", action="store_true", help="show tracebacks of internal errors")
     subparsers = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
     for name in SUBCOMMANDS:
         module = importlib.import_module(f"cli.{name.replace('-', '_')}")
         sub = module.add_parser(subparsers)
-        sub.set_defaults(run=module.run)
+        sub.set_defaults(run=module.run, image_outputs=getattr(module, "IMAGE_OUTPUTS", ()))
     return parser
+
+
+def _library_chatter_to_the_log(debug):
+    """Python warnings from libraries (torch, Pillow) go to a log file, not the user's stderr, where a
+    refusal is one line and a run prints only its progress and result. With --debug they stay."""
+    if debug:
+        return
+    import logging
+    from neural_render.blender.worker_client import open_log, private_log_dir
+    path = os.path.join(private_log_dir(), "cli.log")
+    import io
+    handler = logging.StreamHandler(io.TextIOWrapper(open_log(path), encoding="utf-8", line_buffering=True))
+    handler.setFormatter(logging.Formatter("%(asctime)s %(message)s"))
+    logger = logging.getLogger("py.warnings")
+    logger.handlers[:] = [handler]
+    logger.propagate = False
+    logging.captureWarnings(True)
 
 
 def main(argv=None):
     addon_path.install()
     parser = build_parser()
     args = parser.parse_args(argv)
+    _library_chatter_to_the_log(args.debug)
     try:
+        check_image_outputs(args)
         return args.run(args) or 0
     except KeyboardInterrupt:
         print("neural-render: cancelled", file=sys.stderr)

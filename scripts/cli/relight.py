@@ -13,6 +13,8 @@ import os
 OPTIONS = ("set", "world", "rotation_deg", "strength", "rank", "storage", "memory_limit_mb")
 
 
+IMAGE_OUTPUTS = ("out",)  # checked by main before any work starts
+
 def add_parser(subparsers):
     from neural_render.protocol.specs import relight as spec
 

@@ -17,6 +17,8 @@ OPTIONS = ("size", "steps", "preset", "strength", "style_scale", "preserve_color
            "keep_highlights", "backbone", "weights_path", "seed", "style_weights")
 
 
+IMAGE_OUTPUTS = ("out",)  # checked by main before any work starts
+
 def add_parser(subparsers):
     from neural_render.protocol.specs import stylize as spec
 
@@ -38,6 +40,8 @@ def _read(path, what):
     from neural_render.worker.imageio.files import read_image
 
     from .main import CliInputError
+    if os.path.isdir(path):
+        raise CliInputError(f"{what} '{path}' is a folder, not an image file")
     if not os.path.isfile(path):
         raise CliInputError(f"{what} not found: {path}")
     return read_image(path)
@@ -55,6 +59,8 @@ def run(args):
     if args.init_image:
         extra["init"] = "previous"
     params = spec_options.params(args, spec.IMAGE, extra)
+    if params.get("weights_path") and not os.path.isfile(params["weights_path"]):
+        raise CliInputError(f"no VGG19 weights file at {args.param_weights_path}: name an existing file")
     if params.get("style_weights") and len(params["style_weights"]) != len(args.style):
         raise CliInputError(f"give one --style-weight per --style ({len(args.style)}), got {len(params['style_weights'])}")
     if args.background_style and not args.mask and params.get("mask_source") != "alpha":

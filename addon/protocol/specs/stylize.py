@@ -22,6 +22,7 @@ PRESET_SCHEDULES = {
 }
 DEFAULT_TEMPORAL_WEIGHT = 200.0
 MAX_SIDE = 16384
+MIN_SIDE = 16      # relu5_1 sees the image at 1/16: a smaller side has no deep features
 DEFAULT_MAX_PIXELS = 1_200_000
 
 _COMMON = (

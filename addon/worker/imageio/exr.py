@@ -82,6 +82,9 @@ def read_exr(path, layer=None, allow_nonfinite=False):
         if layer is None and set("RGB") <= set(letters):
             letters = [letter for letter in letters if letter in "RGBA"]
         planes = [np.asarray(channels[chosen[letter]].pixels, dtype=np.float32) for letter in letters]
+    if len({plane.shape for plane in planes}) > 1:
+        raise ImageFileError(f"cannot read '{path}': its channels have different resolutions (subsampled "
+                             "channels are not supported; convert it to full-resolution channels)")
     image = np.stack(planes, axis=-1) if len(planes) > 1 else planes[0][:, :, None]
     if not np.isfinite(image).all():
         if not allow_nonfinite:

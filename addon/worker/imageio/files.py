@@ -21,6 +21,8 @@ def _extension(path):
 
 
 def read_image(path, layer=None):
+    if os.path.isdir(path):
+        raise ImageFileError(f"cannot read '{path}': it is a folder, not an image file")
     extension = _extension(path)
     if extension in EXR:
         return exr.read_exr(path, layer=layer)
@@ -33,26 +35,44 @@ def _read_display(path):
     from PIL import Image, UnidentifiedImageError
     if not os.path.isfile(path):
         raise ImageFileError(f"cannot read '{path}': no such file")
+    import warnings
+    # Our limit (below) is checked on the header before decoding; Pillow's bomb check would fire
+    # first with its own error for the largest sizes.
+    Image.MAX_IMAGE_PIXELS = None
     try:
-        with Image.open(path) as opened:
-            opened.load()
-            pixels, scale = _as_array(opened)
-    except (UnidentifiedImageError, OSError, ValueError, SyntaxError):
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")  # Pillow's chatter; our own size check speaks instead
+            with Image.open(path) as opened:
+                width, height = opened.size  # from the header: nothing decoded yet
+                if not (0 < width <= exr.MAX_SIDE and 0 < height <= exr.MAX_SIDE):
+                    raise ImageFileError(f"cannot read '{path}': {width}x{height} is outside the supported "
+                                         f"size (at most {exr.MAX_SIDE} px per side)")
+                opened.load()
+                pixels, scale = _as_array(opened)
+    except ImageFileError:
+        raise
+    except (UnidentifiedImageError, OSError, ValueError, SyntaxError, Image.DecompressionBombError):
         raise ImageFileError(f"cannot read '{path}': not a readable image (corrupt or truncated)") from None
     if pixels.size == 0:
         raise ImageFileError(f"cannot read '{path}': the image is empty")
+    if pixels.dtype.kind == "i" and (pixels < 0).any():
+        raise ImageFileError(f"cannot read '{path}': it has negative integer pixels, which no image "
+                             "encoding means")
     image = pixels.astype(np.float32) / scale
     if image.ndim == 2:
         image = image[:, :, None]
     colour_channels = 3 if image.shape[2] >= 3 else 1
-    image[:, :, :colour_channels] = colour.srgb_to_linear(image[:, :, :colour_channels])
+    with np.errstate(over="ignore", invalid="ignore"):  # huge float TIFF values: refused just below
+        image[:, :, :colour_channels] = colour.srgb_to_linear(image[:, :, :colour_channels])
+    if not np.isfinite(image).all():  # float TIFFs: the same refusal as EXR, after decoding
+        raise ImageFileError(f"cannot read '{path}': it contains NaN, infinite or out-of-range pixels")
     return image
 
 
 def _as_array(opened):
     """(pixels, full-scale value) keeping 16-bit precision where the file has it."""
     if opened.mode in ("I;16", "I;16B", "I;16L", "I"):
-        return np.asarray(opened, dtype=np.uint32 if opened.mode == "I" else np.uint16), 65535.0
+        return np.asarray(opened, dtype=np.int32 if opened.mode == "I" else np.uint16), 65535.0
     if opened.mode == "F":
         return np.asarray(opened, dtype=np.float32), 1.0
     if opened.mode not in ("L", "LA", "RGB", "RGBA"):

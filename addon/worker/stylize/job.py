@@ -155,9 +155,17 @@ def _network(context, params):
 
 
 # -- jobs -----------------------------------------------------------------------------------------
+def _check_big_enough(image, what="content image"):
+    height, width = image.shape[:2]
+    if min(height, width) < spec.MIN_SIDE:
+        raise JobInputError(f"the {what} is {width}x{height} px; stylize needs at least {spec.MIN_SIDE} px a side "
+                            "(the network sees it at 1/16)")
+
+
 @job(spec.IMAGE)
 def stylize_image(context, params, inputs):
     content = _resized_content(params, _checked_image(inputs, "content", "content image"))
+    _check_big_enough(content)
     height, width = content.shape[:2]
     request = build_request(params, inputs, height, width)
     context.progress(0.0, "loading the network")
@@ -198,6 +206,7 @@ def _temporal_inputs(request, vector, previous_result, previous_vector):
 @job(spec.FRAME)
 def stylize_frame(context, params, inputs):
     content = _checked_image(inputs, "content", "content image")
+    _check_big_enough(content)
     height, width = content.shape[:2]
     request = build_request(params, inputs, height, width)
     if params["temporal_weight"] is None:
