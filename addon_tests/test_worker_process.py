@@ -189,16 +189,23 @@ def test_a_misspelt_parameter_is_refused_not_ignored(client):
     assert "secnds" in caught.value.message
 
 
+def _job_on_a_dying_worker(client, how):
+    """Submit a job whose worker dies ``how``: crashes, is killed with SIGKILL mid-job, writes garbage
+    on its reply stream, or hangs past the silence timeout. Returns the job's handle."""
+    if how != "kill -9":
+        return client.submit(how, {})
+    pid = client.info(timeout=120)["pid"]
+    handle = client.submit("sleep", {"seconds": 30})
+    while handle.poll() != "running":
+        time.sleep(0.01)
+    os.kill(pid, signal.SIGKILL)
+    return handle
+
+
 @pytest.mark.parametrize("how", ["crash", "kill -9", "garbage", "hang"])
 def test_a_dying_worker_fails_the_job_clearly_and_the_next_job_gets_a_fresh_one(client, how):
     old_pid = client.info()["pid"]
-    if how == "kill -9":
-        handle = client.submit("sleep", {"seconds": 30})
-        while handle.poll() != "running":
-            time.sleep(0.01)
-        os.kill(old_pid, signal.SIGKILL)
-    else:
-        handle = client.submit({"crash": "crash", "garbage": "garbage", "hang": "hang"}[how], {})
+    handle = _job_on_a_dying_worker(client, how)
     with pytest.raises(WorkerError) as caught:
         handle.wait(timeout=20)
     expected = messages.TIMEOUT if how == "hang" else messages.WORKER_DIED
@@ -385,14 +392,7 @@ def test_dying_workers_under_a_cpu_hog_never_fail_the_next_job(tmp_path):
     try:
         for round_number in range(50):
             for how in ("crash", "kill -9", "garbage", "hang"):
-                old_pid = client.info(timeout=120)["pid"]
-                if how == "kill -9":
-                    handle = client.submit("sleep", {"seconds": 30})
-                    while handle.poll() != "running":
-                        time.sleep(0.01)
-                    os.kill(old_pid, signal.SIGKILL)
-                else:
-                    handle = client.submit(how, {})
+                handle = _job_on_a_dying_worker(client, how)
                 with pytest.raises(WorkerError):
                     handle.wait(timeout=60)
                 handle.cleanup()
