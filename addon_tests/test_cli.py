@@ -140,3 +140,10 @@ def test_library_warnings_go_to_the_log_not_to_stderr(tmp_path, monkeypatch):
     assert done.returncode == 0, done.stderr
     assert "library chatter" not in done.stderr
     assert "library chatter" in (state / "neural_render" / "logs" / "cli.log").read_text()
+
+
+def test_every_subcommand_help_gives_a_whole_description():
+    from cli import main
+    parsers = {action.dest: action for action in main.build_parser()._actions}["command"].choices
+    for name, parser in parsers.items():
+        assert parser.description and parser.description.rstrip().endswith((".", ")", "?")), name

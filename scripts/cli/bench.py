@@ -2,7 +2,8 @@
 
 
 def add_parser(subparsers):
-    parser = subparsers.add_parser("bench", help="measure worker start-up, transport and memory")
+    parser = subparsers.add_parser("bench", help="measure worker start-up, transport and memory",
+                                   description=" ".join(__doc__.split("\n\n")[0].split()))
     parser.add_argument("--quick", action="store_true", help="fewer repeats")
     parser.add_argument("--skip-blender", action="store_true", help="skip the parts that need bpy")
     return parser

@@ -10,7 +10,7 @@ import os
 def add_parser(subparsers):
     from neural_render.protocol.specs.relight import CAPTURE_COLUMNS, CAPTURE_ROWS
     parser = subparsers.add_parser("capture-lightstage", help="render a virtual light-stage set with Cycles",
-                                   description=__doc__.splitlines()[0])
+                                   description=" ".join(__doc__.split("\n\n")[0].split()))
     parser.add_argument("--blend", required=True, metavar="FILE", help="the .blend to capture")
     parser.add_argument("--scene", default="", help="scene name (default: the file's active scene)")
     parser.add_argument("--grid", type=int, nargs=2, default=(CAPTURE_COLUMNS.default, CAPTURE_ROWS.default),

@@ -7,7 +7,8 @@ import numpy as np
 
 
 def add_parser(subparsers):
-    parser = subparsers.add_parser("check", help="report Python, torch and device; test the worker")
+    parser = subparsers.add_parser("check", help="report Python, torch and device; test the worker",
+                                   description=" ".join(__doc__.split("\n\n")[0].split()))
     parser.add_argument("--device", default="auto", choices=("auto", "cpu", "cuda", "mps"))
     parser.add_argument("--python", help="interpreter for the worker process (default: this one)")
     return parser

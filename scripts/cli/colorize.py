@@ -24,7 +24,7 @@ def add_parser(subparsers):
 
     from . import spec_options
     parser = subparsers.add_parser("colorize", help="colorize a greyscale image (learned, reference or scribbles)",
-                                   description=__doc__.splitlines()[0])
+                                   description=" ".join(__doc__.split("\n\n")[0].split()))
     parser.add_argument("--in", dest="input", required=True, metavar="GRAY", help="image to colorize")
     parser.add_argument("--out", required=True, metavar="OUT", help="EXR (linear) or PNG/JPEG/TIFF (sRGB)")
     mode = parser.add_mutually_exclusive_group()

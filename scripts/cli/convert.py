@@ -5,7 +5,8 @@ PNG/JPEG/TIFF sRGB-encoded). Handy for preparing inputs, and the simplest test o
 IMAGE_OUTPUTS = ("output",)  # checked by main before any work starts
 
 def add_parser(subparsers):
-    parser = subparsers.add_parser("convert", help="convert an image between EXR and PNG/JPEG/TIFF")
+    parser = subparsers.add_parser("convert", help="convert an image between EXR and PNG/JPEG/TIFF",
+                                   description=" ".join(__doc__.split("\n\n")[0].split()))
     parser.add_argument("input", help="image file to read")
     parser.add_argument("output", help="file to write; its extension picks the format")
     parser.add_argument("--layer", help="EXR layer or pass to read (e.g. Combined, Vector)")

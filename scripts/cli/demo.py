@@ -15,7 +15,8 @@ import numpy as np
 
 
 def add_parser(subparsers):
-    parser = subparsers.add_parser("demo", help="render a sample scene and run every capability on it")
+    parser = subparsers.add_parser("demo", help="render a sample scene and run every capability on it",
+                                   description=" ".join(__doc__.split("\n\n")[0].split()))
     parser.add_argument("--out", default="demo_output", help="output folder (created)")
     parser.add_argument("--size", type=int, nargs=2, default=(480, 270), metavar=("W", "H"))
     parser.add_argument("--samples", type=int, default=16, help="Cycles samples of the sample render")

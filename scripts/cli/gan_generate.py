@@ -23,7 +23,7 @@ def add_parser(subparsers):
 
     from . import spec_options
     parser = subparsers.add_parser("gan-generate", help="generate textures from a trained GAN model",
-                                   description=__doc__.splitlines()[0])
+                                   description=" ".join(__doc__.split("\n\n")[0].split()))
     parser.add_argument("--size", type=int, nargs=2, metavar=("W", "H"),
                         help=f"output size in px (exemplar models; default {spec.DEFAULT_WIDTH} "
                              f"{spec.DEFAULT_WIDTH}; 1 to {spec.MAX_SIZE})")

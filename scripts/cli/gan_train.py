@@ -20,7 +20,7 @@ def add_parser(subparsers):
 
     from . import spec_options
     parser = subparsers.add_parser("gan-train", help="train a texture GAN on an exemplar image or a folder",
-                                   description=__doc__.splitlines()[0])
+                                   description=" ".join(__doc__.split("\n\n")[0].split()))
     source = parser.add_mutually_exclusive_group(required=True)
     source.add_argument("--exemplar", metavar="IMG", help="one texture image (EXR linear; PNG/JPEG/TIFF sRGB)")
     spec_options.add(source, spec.TRAIN, ("folder",))

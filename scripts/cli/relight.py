@@ -20,7 +20,7 @@ def add_parser(subparsers):
 
     from . import spec_options
     parser = subparsers.add_parser("relight", help="relight a light-stage set against an HDRI world",
-                                   description=__doc__.splitlines()[0])
+                                   description=" ".join(__doc__.split("\n\n")[0].split()))
     spec_options.add(parser, spec.APPLY, OPTIONS)
     storage = spec.APPLY["storage"]
     parser.add_argument("--float16", dest=spec_options.dest(storage), action="store_const", const="float16",

@@ -24,7 +24,7 @@ def add_parser(subparsers):
 
     from . import spec_options
     parser = subparsers.add_parser("stylize", help="stylize an image with one or more style images",
-                                   description=__doc__.splitlines()[0])
+                                   description=" ".join(__doc__.split("\n\n")[0].split()))
     parser.add_argument("--content", required=True, metavar="IN", help="the image or render to stylize")
     parser.add_argument("--style", required=True, action="append", metavar="S", help="style image (repeatable)")
     parser.add_argument("--out", required=True, metavar="OUT", help="EXR (linear) or PNG/JPEG/TIFF (sRGB)")
