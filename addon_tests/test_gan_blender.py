@@ -94,7 +94,7 @@ def test_bad_generate_request_changes_nothing(scene_with_exemplar, tmp_path):
         bpy.ops.neural_render.gan_generate("EXEC_DEFAULT", model_path=str(tmp_path / "none.nrgan"))
     bad = tmp_path / "bad.nrgan"
     bad.write_bytes(b"garbage")
-    with pytest.raises(RuntimeError, match="damaged or not"):
+    with pytest.raises(RuntimeError, match="not a model of this product"):
         bpy.ops.neural_render.gan_generate("EXEC_DEFAULT", model_path=str(bad), width=64, height=64)
     assert sorted(image.name for image in bpy.data.images) == before
     assert os.listdir(tmp_path) == ["bad.nrgan"]

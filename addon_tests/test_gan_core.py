@@ -256,9 +256,10 @@ def test_cancel_during_training_keeps_a_valid_checkpoint(tmp_path):
 
 @pytest.mark.filterwarnings("ignore:Detected pickle protocol")
 @pytest.mark.parametrize("content, message", [
-    (b"", "damaged or not"),
+    (b"", "not a model of this product"),
+    (b"\x89PNG\r\n\x1a\n", "not a model of this product"),  # an image given as a model
     (b"PK\x03\x04 truncated zip", "damaged or not"),
-    (b"\x80\x04K\x05.", "damaged or not"),  # a pickle, not a torch file
+    (b"\x80\x04K\x05.", "not a model of this product"),  # a pickle, not a torch file
 ])
 def test_corrupt_checkpoint_is_a_clear_error(tmp_path, content, message):
     path = tmp_path / "bad.nrgan"

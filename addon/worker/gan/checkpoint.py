@@ -68,6 +68,11 @@ def load(path, expected_type=None):
     """Read a model file; raise ``CheckpointError`` with a readable reason for anything else."""
     if not os.path.isfile(path):
         raise CheckpointError(f"no model file at {path}")
+    with open(path, "rb") as handle:
+        magic = handle.read(4)
+    if magic != b"PK\x03\x04":  # torch.save writes a zip archive: anything else is some other file
+        raise CheckpointError(f"{path} is not a model of this product (a Neural Render GAN model is a "
+                              "file written by gan-train)")
     try:
         payload = torch.load(path, map_location="cpu", weights_only=True)
     except (pickle.UnpicklingError, RuntimeError, EOFError, zipfile.BadZipFile, ValueError, OSError) as error:
