@@ -256,6 +256,9 @@ def test_cli_relight_rank_zero_is_exact_and_storage(cli, light_set_dir, tmp_path
     assert "--rank must be from 1 to" in capsys.readouterr().err
     assert cli(["relight", "--set", str(light_set_dir), "--out", str(tmp_path / "bad.exr")]) == 2
     assert "--world is required" in capsys.readouterr().err
+    assert cli(common + ["--rank", "4", "--memory-limit-mb", "0.001", "--out", str(tmp_path / "bad.exr")]) == 2
+    error = capsys.readouterr().err
+    assert "--memory-limit-mb" in error and "memory_limit_mb" not in error, "the refusal names the flag"
     assert not (tmp_path / "bad.exr").exists()
 
 

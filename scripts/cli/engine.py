@@ -35,6 +35,15 @@ class ConsoleProgress:
         self.stream.flush()
 
 
+def in_flags(spec, text):
+    """``text`` with each of ``spec``'s parameter names that has a flag written as that flag."""
+    import re
+    for param in sorted(spec.params, key=lambda param: -len(param.name)):
+        if param.flag:
+            text = re.sub(rf"(?<![\w-]){re.escape(param.name)}(?![\w-])", param.flag, text)
+    return text
+
+
 def run_job(kind, params, inputs, device="auto", label=None, quiet=False):
     """Run job ``kind`` on top-first float arrays; return its outputs. Ctrl-C cancels cleanly."""
     from neural_render.worker import device as devices
@@ -66,6 +75,9 @@ def run_job(kind, params, inputs, device="auto", label=None, quiet=False):
         return function(context, params, inputs)
     except jobs.JobCancelled:
         raise KeyboardInterrupt from None
+    except jobs.JobInputError as error:  # the job names its parameters; the user typed flags
+        from .main import CliInputError
+        raise CliInputError(in_flags(function.spec, str(error))) from None
     finally:
         for number in stopping:
             signal.signal(number, previous[number])
