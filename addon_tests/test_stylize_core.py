@@ -161,6 +161,20 @@ def test_mask_confines_the_change(network):
         masks.check_size(np.zeros((24, 32)), 48, 64)
 
 
+def test_a_mask_at_another_resolution_is_fitted_to_the_image_and_another_aspect_refused():
+    from neural_render.worker.stylize import masks
+    soft = np.zeros((24, 32), np.float32)
+    soft[:, :16] = 1.0
+    fitted = masks.fit_size(soft, 48, 64)
+    assert fitted.shape == (48, 64) and fitted[:, :30].min() == 1.0 and fitted[:, 34:].max() == 0.0
+    labels = np.zeros((24, 32), np.float32)
+    labels[::2, ::2] = 1.0   # an Object Index mask: nearest keeps it binary
+    assert set(np.unique(masks.fit_size(labels, 48, 64, nearest=True))) == {0.0, 1.0}
+    assert 0 < masks.fit_size(labels, 12, 16).mean() < 1, "a soft mask is averaged when shrunk"
+    with pytest.raises(masks.MaskError, match="aspect ratio"):
+        masks.fit_size(np.zeros((24, 24)), 48, 64)
+
+
 def test_two_styles_foreground_and_background(network):
     content = render_like_scene(48, 64)
     mask = np.zeros((48, 64), np.float32)

@@ -63,7 +63,7 @@ def test_two_styles_with_weights_and_style_scale(style):
     ({}, {"content": np.zeros((16, 16, 3), np.float32)}, "no style image"),
     ({}, {"content": np.zeros((16, 16, 3), np.float32), "style": np.zeros((16, 0, 3), np.float32)}, "is empty"),
     ({}, {"content": np.zeros((16, 16, 3), np.float32), "style": np.zeros((8, 8, 3), np.float32),
-          "mask": np.zeros((8, 8, 1), np.float32)}, "mask is 8x8 px but the image is 16x16 px"),
+          "mask": np.zeros((4, 8, 1), np.float32)}, "mask is 8x4 px but the image is 16x16 px"),
     ({"style_weights": [1, 2]}, {"content": np.zeros((16, 16, 3), np.float32), "style": np.zeros((8, 8, 3))},
      "one weight per style"),
     ({"preset": "slow"}, {"content": np.zeros((16, 16, 3), np.float32), "style": np.zeros((8, 8, 3))}, "preset"),

@@ -28,7 +28,8 @@ def add_parser(subparsers):
     parser.add_argument("--content", required=True, metavar="IN", help="the image or render to stylize")
     parser.add_argument("--style", required=True, action="append", metavar="S", help="style image (repeatable)")
     parser.add_argument("--out", required=True, metavar="OUT", help="EXR (linear) or PNG/JPEG/TIFF (sRGB)")
-    parser.add_argument("--mask", metavar="M", help="stylize only where this image is white (same size)")
+    parser.add_argument("--mask", metavar="M", help="stylize only where this image is white (the content's aspect ratio; "
+                        "resized to the working size: nearest for --mask-source object_index, averaged otherwise)")
     parser.add_argument("--background-style", action="append", metavar="S", help="style outside the mask")
     parser.add_argument("--init-image", metavar="IMG", help="start from this earlier result (same size as the output)")
     spec_options.add(parser, spec.IMAGE, OPTIONS)

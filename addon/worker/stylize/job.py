@@ -98,7 +98,7 @@ def _mask(params, inputs, height, width):
             mask = masks.from_object_index(_checked_image(inputs, "mask", "Object Index pass"), indices)
         else:
             mask = masks.from_image(_checked_image(inputs, "mask", "mask"))
-        masks.check_size(mask, height, width)
+        mask = masks.fit_size(mask, height, width, nearest=source == "object_index")
     except masks.MaskError as error:
         raise JobInputError(str(error)) from None
     return masks.feather(mask, feather)

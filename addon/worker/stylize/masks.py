@@ -52,10 +52,30 @@ def _single_channel(image, what):
 
 
 def check_size(mask, height, width, what="mask"):
+    """The mask exactly at the image's size (the pipeline's check; the job fits masks first)."""
     if mask.shape[:2] != (height, width):
-        raise MaskError(f"the {what} is {mask.shape[1]}x{mask.shape[0]} px but the image is {width}x{height} px: "
-                        "render or export it at the image's resolution")
+        raise MaskError(f"the {what} is {mask.shape[1]}x{mask.shape[0]} px but the image is {width}x{height} px")
     return mask
+
+
+def fit_size(mask, height, width, nearest=False, what="mask"):
+    """The mask at the working size: a mask of the content's shape at another resolution (the content
+    at ``--size``, a half-resolution matte) is resized -- nearest for an Object Index mask, whose
+    values are labels, area/bilinear averaging for a soft one. A different aspect ratio is refused."""
+    mask_height, mask_width = mask.shape[:2]
+    if (mask_height, mask_width) == (height, width):
+        return mask
+    if abs(mask_width / mask_height - width / height) > max(1.0 / mask_height, 1.0 / height, 0.01) * (width / height):
+        raise MaskError(f"the {what} is {mask_width}x{mask_height} px but the image is {width}x{height} px: "
+                        "render or export it with the image's aspect ratio")
+    tensor = torch.from_numpy(np.ascontiguousarray(mask, dtype=np.float32))[None, None]
+    if nearest:
+        resized = F.interpolate(tensor, size=(height, width), mode="nearest")
+    elif height < mask_height:
+        resized = F.interpolate(tensor, size=(height, width), mode="area")
+    else:
+        resized = F.interpolate(tensor, size=(height, width), mode="bilinear", align_corners=False)
+    return resized[0, 0].numpy().clip(0.0, 1.0)
 
 
 def feather(mask, radius):
