@@ -147,3 +147,22 @@ def test_every_subcommand_help_gives_a_whole_description():
     parsers = {action.dest: action for action in main.build_parser()._actions}["command"].choices
     for name, parser in parsers.items():
         assert parser.description and parser.description.rstrip().endswith((".", ")", "?")), name
+
+
+def test_stylize_and_colorize_read_the_chosen_layer_of_a_multilayer_exr(tmp_path, small_inputs):
+    import OpenEXR
+    _, style = small_inputs
+    path = tmp_path / "matcap.exr"
+    rng = np.random.default_rng(4)
+    channels = {f"{layer}.{c}": rng.random((32, 32), dtype=np.float32) for layer in ("diffuse", "specular")
+                for c in "RGB"}
+    with OpenEXR.File({"compression": OpenEXR.ZIP_COMPRESSION, "type": OpenEXR.scanlineimage}, channels) as out:
+        out.write(str(path))
+    refused = neural_render("colorize", "--in", str(path), "--out", str(tmp_path / "c.exr"))
+    assert refused.returncode == 2 and "diffuse" in refused.stderr
+    done = neural_render("colorize", "--in", str(path), "--layer", "diffuse", "--out", str(tmp_path / "c.exr"))
+    assert done.returncode == 0, done.stderr
+    done = neural_render("stylize", "--content", str(path), "--layer", "specular", "--style", str(style),
+                         "--backbone", "vgg16", "--preset", "fast", "--steps", "2", "--out", str(tmp_path / "s.exr"))
+    assert done.returncode == 0, done.stderr
+    assert files.read_image(str(tmp_path / "s.exr")).shape[:2] == (32, 32)

@@ -27,6 +27,7 @@ def add_parser(subparsers):
                                    description=" ".join(__doc__.split("\n\n")[0].split()))
     parser.add_argument("--in", dest="input", required=True, metavar="GRAY", help="image to colorize")
     parser.add_argument("--out", required=True, metavar="OUT", help="EXR (linear) or PNG/JPEG/TIFF (sRGB)")
+    parser.add_argument("--layer", metavar="NAME", help="the layer of a multilayer EXR --in to colorize")
     mode = parser.add_mutually_exclusive_group()
     mode.add_argument("--reference", metavar="REF", help="take colours from this colour image")
     mode.add_argument("--hints", metavar="H", help="propagate the colour strokes painted in this image")
@@ -57,7 +58,7 @@ def run(args):
                             "colorizer, not with --reference or --hints")
     if auto.get("weights_path") and not os.path.isfile(auto["weights_path"]):
         raise CliInputError(f"no weights file at {getattr(args, spec_options.dest(spec.AUTO['weights_path']))}")
-    image = read_image(args.input)
+    image = read_image(args.input, layer=args.layer)
     inputs = {"image": image}
     params = {"premultiplied": _premultiplied(args.input)}
     if args.reference:

@@ -28,6 +28,8 @@ def add_parser(subparsers):
     parser.add_argument("--content", required=True, metavar="IN", help="the image or render to stylize")
     parser.add_argument("--style", required=True, action="append", metavar="S", help="style image (repeatable)")
     parser.add_argument("--out", required=True, metavar="OUT", help="EXR (linear) or PNG/JPEG/TIFF (sRGB)")
+    parser.add_argument("--layer", metavar="NAME",
+                        help="the layer or pass of a multilayer EXR --content to stylize (e.g. Combined)")
     parser.add_argument("--mask", metavar="M", help="stylize only where this image is white (the content's aspect ratio; "
                         "resized to the working size: nearest for --mask-source object_index, averaged otherwise)")
     parser.add_argument("--background-style", action="append", metavar="S", help="style outside the mask")
@@ -37,7 +39,7 @@ def add_parser(subparsers):
     return parser
 
 
-def _read(path, what):
+def _read(path, what, layer=None):
     from neural_render.worker.imageio.files import read_image
 
     from .main import CliInputError
@@ -45,7 +47,7 @@ def _read(path, what):
         raise CliInputError(f"{what} '{path}' is a folder, not an image file")
     if not os.path.isfile(path):
         raise CliInputError(f"{what} not found: {path}")
-    return read_image(path)
+    return read_image(path, layer=layer)
 
 
 def run(args):
@@ -66,7 +68,7 @@ def run(args):
         raise CliInputError(f"give one --style-weight per --style ({len(args.style)}), got {len(params['style_weights'])}")
     if args.background_style and not args.mask and params.get("mask_source") != "alpha":
         raise CliInputError("--background-style needs --mask (or --mask-source alpha)")
-    content = _read(args.content, "content image")
+    content = _read(args.content, "content image", args.layer)
     inputs = {"content": content}
     for index, path in enumerate(args.style):
         inputs[f"style_{index}"] = _read(path, "style image")
