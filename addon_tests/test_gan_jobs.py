@@ -192,7 +192,7 @@ def test_train_bad_inputs_are_input_errors(tmp_path):
 def test_corrupt_or_foreign_model_is_an_input_error(exemplar_model, tmp_path):
     bad = tmp_path / "bad.nrgan"
     bad.write_bytes(b"\x00" * 100)
-    with pytest.raises(jobs.JobInputError, match="damaged or not"):
+    with pytest.raises(jobs.JobInputError, match="not a model of this product"):
         run("gan.generate", {"model_path": str(bad), "width": 64})
     foreign = tmp_path / "foreign.pt"
     torch.save({"weights": torch.zeros(3)}, foreign)
