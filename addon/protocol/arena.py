@@ -39,14 +39,15 @@ def remove_orphaned_arenas(root=None):
         return 0
     for name in names:
         match = _ARENA_NAME.match(name)
-        if match is None or _alive(int(match.group(1))):
+        if match is None or process_alive(int(match.group(1))):
             continue
         shutil.rmtree(os.path.join(root, name), ignore_errors=True)
         removed += 1
     return removed
 
 
-def _alive(pid):
+def process_alive(pid):
+    """Whether process ``pid`` exists (one of another user's counts as alive: it is not ours to judge)."""
     try:
         os.kill(pid, 0)
     except ProcessLookupError:

@@ -29,6 +29,7 @@ class ReplyWriter:
     def __init__(self, stream):
         self._stream = stream
         self._lock = threading.Lock()
+        self.broken = False   # the client is gone: replies are dropped
 
     def send(self, message):
         """Send a reply; once the client is gone (a broken pipe) replies are dropped, not raised."""
@@ -40,8 +41,6 @@ class ReplyWriter:
             except (BrokenPipeError, ConnectionError, ValueError):
                 self.broken = True
 
-    broken = False
-
 
 class PendingJob:
     def __init__(self, request):
@@ -51,6 +50,8 @@ class PendingJob:
 
 
 class JobServer:
+    CLIENT_GONE_GRACE = 2.0  # seconds a job may take to notice the cancel once the client is gone
+
     def __init__(self, reader, writer, device_preference="auto"):
         self._reader = reader
         self._writer = writer
@@ -110,8 +111,6 @@ class JobServer:
             # without progress checks): nobody will read its result. Clean up and leave now.
             self._outputs.close()
             os._exit(0)
-
-    CLIENT_GONE_GRACE = 2.0  # seconds a job may take to notice the cancel once the client is gone
 
     def _dispatch(self, message):
         kind = message.get("type")

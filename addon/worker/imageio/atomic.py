@@ -5,6 +5,7 @@ import glob
 import os
 import tempfile
 
+from ...protocol.arena import process_alive
 from .errors import ImageFileError
 
 PARTIAL_PREFIX = ".partial-"
@@ -37,22 +38,12 @@ def _remove_orphaned_partials(directory, stem, suffix):
     pattern = os.path.join(glob.escape(directory), f"{PARTIAL_PREFIX}{glob.escape(stem)}-*{suffix}")
     for stale in glob.glob(pattern):
         owner = os.path.basename(stale)[len(PARTIAL_PREFIX) + len(stem) + 1:].split("-", 1)[0]
-        if owner.isdigit() and _alive(int(owner)):
+        if owner.isdigit() and process_alive(int(owner)):
             continue
         try:
             os.remove(stale)
         except OSError:
             pass
-
-
-def _alive(pid):
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except (PermissionError, OverflowError, OSError):
-        return True
-    return True
 
 
 def write_atomically(path, write_to):
