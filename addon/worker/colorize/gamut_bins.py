@@ -53,16 +53,13 @@ def in_gamut_bins(samples=_SURFACE_SAMPLES):
 
 
 def nearest_bins(ab, centres):
-    """Index of the closest bin centre for each a*b* pair: ab (..., 2) numpy -> (...) int64."""
-    ab = np.asarray(ab, dtype=np.float32)
-    flat = ab.reshape(-1, 2)
-    centres = np.asarray(centres, dtype=np.float32)
-    best = np.empty(flat.shape[0], dtype=np.int64)
-    for start in range(0, flat.shape[0], 65536):  # bounded memory: 64K x Q distances at a time
-        chunk = flat[start:start + 65536]
-        distances = ((chunk[:, None, :] - centres[None, :, :]) ** 2).sum(-1)
-        best[start:start + 65536] = distances.argmin(1)
-    return best.reshape(ab.shape[:-1])
+    """Index of the closest bin centre for each a*b* pair: ab (..., 2) numpy -> (...) int64.
+    A k-d tree query: evaluations bin millions of pixels, which brute force does 100x slower."""
+    from scipy.spatial import cKDTree
+    ab = np.asarray(ab, dtype=np.float64)
+    tree = cKDTree(np.asarray(centres, dtype=np.float64))
+    _, best = tree.query(np.nan_to_num(ab.reshape(-1, 2)), k=1)
+    return best.astype(np.int64).reshape(ab.shape[:-1])
 
 
 def soft_encode(ab, centres, neighbours=SOFT_NEIGHBOURS, sigma=SOFT_SIGMA):
