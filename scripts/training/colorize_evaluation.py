@@ -78,13 +78,14 @@ def heldout_loss(model, heldout, weights, constant_logits=None):
     model.eval()
     model_losses, constant_losses, pixels = 0.0, 0.0, 0
     with torch.no_grad():
+        device = centres.device
         for image in heldout:
-            lightness, ab = _lab_tensors(image)
+            lightness, ab = (tensor.to(device) for tensor in _lab_tensors(image))
             logits = model(lightness)
             count = ab.shape[2] * ab.shape[3]
             model_losses += float(rebalanced_loss(logits, ab, centres, weights)) * count
             if constant_logits is not None:
-                constant = constant_logits.view(1, -1, 1, 1).expand_as(logits)
+                constant = constant_logits.to(device).view(1, -1, 1, 1).expand_as(logits)
                 constant_losses += float(rebalanced_loss(constant, ab, centres, weights)) * count
             pixels += count
     return model_losses / pixels, (constant_losses / pixels if constant_logits is not None else None)

@@ -29,6 +29,9 @@ from neural_render.worker.colorize.checkpoint import (FORMAT, FORMAT_VERSION, Ch
 from neural_render.worker.colorize.model import DOWNSAMPLING, Eccv16Colorizer, normalise_lightness
 
 
+PRIOR_SAMPLE = 4_000_000
+
+
 @dataclass
 class TrainSettings:
     width: float = 0.125       # channel multiplier of ECCV16 (1.0 = the released size)
@@ -38,10 +41,13 @@ class TrainSettings:
     weight_decay: float = 1e-4
     long_side: int = 256       # training images are resized to this long side
     seed: int = 0
+    rotate: bool = False       # also rotate crops by multiples of 90 degrees (textures have no "up")
+    rebalance_mix: float = rebalance.UNIFORM_MIX   # lambda of the class rebalancing; 1 = plain cross-entropy
 
 
-def random_crops(lab_images, count, crop, generator):
-    """(count, 3, crop, crop) Lab crops from randomly chosen images, randomly flipped."""
+def random_crops(lab_images, count, crop, generator, rotate=False):
+    """(count, 3, crop, crop) Lab crops from randomly chosen images, randomly flipped (and with
+    ``rotate`` turned by a random multiple of 90 degrees: colour does not depend on orientation)."""
     crops = []
     for _ in range(count):
         image = lab_images[int(torch.randint(len(lab_images), (1,), generator=generator))]
@@ -54,6 +60,8 @@ def random_crops(lab_images, count, crop, generator):
         piece = image[top:top + crop, left:left + crop]
         if torch.rand((), generator=generator) < 0.5:
             piece = piece[:, ::-1]
+        if rotate:
+            piece = np.rot90(piece, int(torch.randint(4, (1,), generator=generator)))
         crops.append(np.ascontiguousarray(piece.transpose(2, 0, 1)))
     return torch.from_numpy(np.stack(crops))
 
@@ -72,49 +80,73 @@ def rebalanced_loss(logits, true_ab, centres, weights):
     return (pixel_weights * cross_entropy).mean()
 
 
+def adam_optimizer(model, settings, state=None):
+    """Adam over the model's trainable parameters, resumed from ``state["optimizer"]`` when given."""
+    optimizer = torch.optim.Adam([p for p in model.parameters() if p.requires_grad], lr=settings.learning_rate,
+                                 weight_decay=settings.weight_decay)
+    if state is not None and "optimizer" in state:
+        optimizer.load_state_dict(state["optimizer"])
+    return optimizer
+
+
+def training_batch(trainer):
+    """A batch of random (flipped, maybe rotated) Lab crops for ``trainer`` (settings, images, generator)."""
+    settings = trainer.settings
+    return random_crops(trainer.lab_images, settings.batch_size, settings.crop, trainer.generator,
+                        rotate=settings.rotate)
+
+
+def optimisation_step(trainer, loss):
+    """One optimizer step of ``trainer`` (any trainer with model, optimizer, steps, losses) on ``loss``."""
+    if not torch.isfinite(loss):
+        raise FloatingPointError(f"the loss became {float(loss)} at step {trainer.steps}")
+    trainer.optimizer.zero_grad(set_to_none=True)
+    loss.backward()
+    trainer.optimizer.step()
+    trainer.steps += 1
+    trainer.losses.append(float(loss.detach()))
+    return trainer.losses[-1]
+
+
 class ColorizerTrainer:
-    def __init__(self, settings, lab_images, device, state=None):
+    def __init__(self, settings, lab_images, device, state=None, provenance=None):
         self.settings = settings
         self.device = device
         self.lab_images = lab_images
         self.generator = torch.Generator().manual_seed(settings.seed)
         if state is None:
             centres = gamut_bins.in_gamut_bins()
-            sample = np.concatenate([image[:, :, 1:].reshape(-1, 2) for image in lab_images])
+            # The prior from at most ~PRIOR_SAMPLE pixels on a regular grid: thousands of textures
+            # hold 10^8 pixels, and a bin histogram does not need them all.
+            total = sum(image.shape[0] * image.shape[1] for image in lab_images)
+            stride = max(1, int(math.sqrt(total / PRIOR_SAMPLE)))
+            sample = np.concatenate([image[::stride, ::stride, 1:].reshape(-1, 2) for image in lab_images])
             self.prior = rebalance.empirical_prior(sample, centres)
             torch.manual_seed(settings.seed)
             self.model = Eccv16Colorizer(centres, width=settings.width)
             self.steps, self.seconds_trained, self.losses = 0, 0.0, []
+            self.validation, self.provenance = [], dict(provenance or {})
         else:
             self.prior = np.asarray(state["prior"], dtype=np.float64)
             self.model = Eccv16Colorizer(state["centres"].numpy(), width=settings.width)
             self.model.load_state_dict(state["model"])
             self.steps, self.seconds_trained = int(state["steps"]), float(state["seconds_trained"])
             self.losses = [float(value) for value in state["losses"]]
+            self.validation = [tuple(entry) for entry in state.get("validation", [])]
+            self.provenance = dict(state.get("provenance", {}), **(provenance or {}))
             if "generator" in state:  # an inference export has no training state
                 self.generator.set_state(state["generator"])
         self.model.to(device)
         centres_np = self.model.bin_centres().cpu().numpy()
         self.centres = torch.as_tensor(centres_np, device=device)
-        self.weights = torch.as_tensor(rebalance.rebalancing_weights(self.prior, centres_np), device=device)
-        self.optimizer = torch.optim.Adam([p for p in self.model.parameters() if p.requires_grad],
-                                          lr=settings.learning_rate, weight_decay=settings.weight_decay)
-        if state is not None and "optimizer" in state:
-            self.optimizer.load_state_dict(state["optimizer"])
+        self.weights = torch.as_tensor(rebalance.rebalancing_weights(self.prior, centres_np, settings.rebalance_mix),
+                                       device=device)
+        self.optimizer = adam_optimizer(self.model, settings, state)
 
     def step(self):
         self.model.train()
-        batch = random_crops(self.lab_images, self.settings.batch_size, self.settings.crop, self.generator)
-        lightness, ab = targets_at_output(batch.to(self.device))
-        loss = rebalanced_loss(self.model(lightness), ab, self.centres, self.weights)
-        if not torch.isfinite(loss):
-            raise FloatingPointError(f"the loss became {float(loss)} at step {self.steps}")
-        self.optimizer.zero_grad(set_to_none=True)
-        loss.backward()
-        self.optimizer.step()
-        self.steps += 1
-        self.losses.append(float(loss.detach()))
-        return self.losses[-1]
+        lightness, ab = targets_at_output(training_batch(self).to(self.device))
+        return optimisation_step(self, rebalanced_loss(self.model(lightness), ab, self.centres, self.weights))
 
     def payload(self):
         return {
@@ -126,6 +158,7 @@ class ColorizerTrainer:
             "optimizer": self.optimizer.state_dict(),
             "generator": self.generator.get_state(),
             "steps": self.steps, "seconds_trained": self.seconds_trained, "losses": list(self.losses),
+            "validation": [list(entry) for entry in self.validation], "provenance": self.provenance,
         }
 
 
@@ -155,20 +188,27 @@ def inference_export(payload):
     return {key: value for key, value in payload.items() if key not in ("optimizer", "generator")}
 
 
-def trainer_from_checkpoint(payload, lab_images, device, overrides=None):
+def trainer_from_checkpoint(payload, lab_images, device, overrides=None, provenance=None):
     settings = TrainSettings(**dict(payload["settings"], **(overrides or {})))
-    return ColorizerTrainer(settings, lab_images, device, state=payload)
+    return ColorizerTrainer(settings, lab_images, device, state=payload, provenance=provenance)
 
 
 def train(trainer, seconds=None, steps=None, report=None, checkpoint_path=None, checkpoint_every=60.0,
-          report_every=0.5):
+          report_every=0.5, validate=None, validate_every=600.0, should_stop=None):
     """Train for ``seconds`` and/or ``steps`` more steps (whichever ends first), reporting
     ``report(fraction, message)`` and checkpointing atomically; on any exception raised by ``report``
-    (a cancel) the model is saved first. Returns a summary."""
+    (a cancel) the model is saved first. ``validate()`` (a held-out loss) is recorded in
+    ``trainer.validation`` as (step, value) every ``validate_every`` seconds and at the end: the
+    validation curve. ``should_stop()`` is asked between steps (a signal handler's flag): when it
+    says so the checkpoint is saved and the summary says ``"stopped": True``. Returns a summary."""
     if seconds is None and steps is None:
         raise ValueError("give a time budget, a step count or both")
-    start = last_report = last_save = time.monotonic()
+    start = last_report = last_save = last_validation = time.monotonic()
     first_step, seconds_before = trainer.steps, trainer.seconds_trained
+
+    def record_validation():
+        if validate is not None and (not trainer.validation or trainer.validation[-1][0] != trainer.steps):
+            trainer.validation.append((trainer.steps, float(validate())))
 
     def save():
         trainer.seconds_trained = seconds_before + time.monotonic() - start
@@ -180,9 +220,13 @@ def train(trainer, seconds=None, steps=None, report=None, checkpoint_path=None, 
         by_steps = (trainer.steps - first_step) / steps if steps else 0.0
         return min(1.0, max(by_time, by_steps))
 
+    stopped = False
     while True:
         now = time.monotonic()
         if (seconds is not None and now - start >= seconds) or (steps is not None and trainer.steps - first_step >= steps):
+            break
+        if should_stop is not None and should_stop():
+            stopped = True
             break
         trainer.step()
         now = time.monotonic()
@@ -197,9 +241,14 @@ def train(trainer, seconds=None, steps=None, report=None, checkpoint_path=None, 
             except BaseException:
                 save()
                 raise
+        if validate is not None and now - last_validation >= validate_every:
+            record_validation()
+            last_validation = time.monotonic()
         if checkpoint_path and now - last_save >= checkpoint_every:
             save()
             last_save = now
+    if not stopped:
+        record_validation()
     save()
-    return {"steps": trainer.steps - first_step, "total_steps": trainer.steps,
+    return {"stopped": stopped, "steps": trainer.steps - first_step, "total_steps": trainer.steps,
             "seconds": time.monotonic() - start, "final_loss": float(np.mean(trainer.losses[-20:] or [math.nan]))}

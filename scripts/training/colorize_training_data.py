@@ -92,3 +92,11 @@ def load_folder(folder, long_side=256, report=None):
     if not arrays:
         raise TrainingDataError(f"no colour images in {folder} (all are greyscale)")
     return arrays
+
+
+def library_lab_arrays(library, split):
+    """(items, Lab arrays) of one split of a texture library (training.textures.shards.TextureLibrary):
+    its diffuse crops are sRGB uint8, decoded and converted once."""
+    items, diffuse = library.load(split)
+    arrays = [lab.srgb_to_lab(crop.astype(np.float32) / 255.0).astype(np.float32) for crop in diffuse]
+    return items, arrays

@@ -38,6 +38,33 @@ def bundled_image_paths():
     return paths
 
 
+DEFAULT_LIBRARY = os.path.join(os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__)))),
+                               ".cache", "textures")
+VALIDATION_IMAGES = 64     # held-out crops the validation curve is measured on
+VALIDATION_CROP = 128
+
+
+def library_data(folder):
+    """(train Lab arrays, validation Lab crops, provenance) of a texture library."""
+    from training import colorize_training_data as training_data
+    import numpy as np
+
+    from training.textures.shards import TextureLibrary
+    library = TextureLibrary(folder)
+    _, train = training_data.library_lab_arrays(library, "train")
+    _, validation = training_data.library_lab_arrays(library, "validation")
+    margin = (library.size - VALIDATION_CROP) // 2
+    # One crop per validation material (its first), spread over the whole split.
+    items = library.items("validation")
+    first = [index for index, item in enumerate(items) if item.get("crop", 0) == 0]
+    chosen = [first[int(position)] for position in np.linspace(0, len(first) - 1, min(VALIDATION_IMAGES, len(first)))]
+    validation = [validation[index][margin:margin + VALIDATION_CROP, margin:margin + VALIDATION_CROP]
+                  for index in sorted(set(chosen))]
+    provenance = {"data": library.provenance(), "split": "train (validation split held out, by material family)",
+                  "command": "train_colorizer.py " + " ".join(sys.argv[1:])}
+    return train, validation, provenance
+
+
 def _bpy_version_folder(root):
     versions = sorted(name for name in os.listdir(root) if name[:1].isdigit() and os.path.isdir(os.path.join(root, name)))
     return versions[-1] if versions else ""
@@ -50,11 +77,26 @@ def bundled_split(long_side, paths=None):
     return evaluation.split_columns(training_data.to_lab_arrays(images, long_side))
 
 
+def parse_chunk_args(parser, argv):
+    """Add the options every resumable training script shares, parse and check them."""
+    parser.add_argument("--threads", type=int, default=0, help="CPU threads for torch (0: torch's default)")
+    parser.add_argument("--device", default="auto", choices=("auto", "cpu", "cuda", "mps"))
+    args = parser.parse_args(argv)
+    if args.crop % 8:
+        parser.error("--crop must be a multiple of 8")
+    if args.minutes is None and args.steps is None:
+        args.minutes = 10.0
+    return args
+
+
 def parse_args(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     source = parser.add_mutually_exclusive_group(required=True)
     source.add_argument("--images", metavar="FOLDER", help="folder of colour images (searched recursively)")
     source.add_argument("--bundled", action="store_true", help="the bpy module's HDRIs and matcaps (left 70 %%)")
+    source.add_argument("--library", metavar="FOLDER", nargs="?", const=DEFAULT_LIBRARY,
+                        help="a texture library (scripts/training/build_texture_library.py; default "
+                             ".cache/textures): trains on its train split, validates on its validation split")
     parser.add_argument("--out", required=True, help="checkpoint file (.pt)")
     parser.add_argument("--resume", action="store_true", help="continue the checkpoint at --out")
     parser.add_argument("--minutes", type=float, default=None, help="time budget (default 10 without --steps)")
@@ -65,20 +107,56 @@ def parse_args(argv=None):
     parser.add_argument("--long-side", type=int, default=128, help="images are resized to this long side")
     parser.add_argument("--learning-rate", type=float, default=1e-3)
     parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--rotate", action="store_true", help="also rotate crops by multiples of 90 degrees")
+    parser.add_argument("--rebalance-mix", type=float, default=0.5,
+                        help="lambda of the class rebalancing (Zhang et al.: 0.5; 1 = plain cross-entropy)")
+    parser.add_argument("--validate-every", type=float, default=600.0,
+                        help="seconds between held-out losses (--library: the validation curve)")
     parser.add_argument("--checkpoint-every", type=float, default=60.0, help="seconds")
     parser.add_argument("--evaluate", action="store_true", help="score the held-out part (--bundled only)")
     parser.add_argument("--export", metavar="PATH",
                         help="also write an inference-only copy (no optimizer state, ~1/3 the size) here")
-    parser.add_argument("--threads", type=int, default=0, help="CPU threads for torch (0: torch's default)")
-    parser.add_argument("--device", default="auto", choices=("auto", "cpu", "cuda", "mps"))
-    args = parser.parse_args(argv)
-    if args.crop % 8:
-        parser.error("--crop must be a multiple of 8")
-    if args.minutes is None and args.steps is None:
-        args.minutes = 10.0
+    args = parse_chunk_args(parser, argv)
     if args.evaluate and not args.bundled:
-        parser.error("--evaluate needs --bundled (it scores the held-out right part of those images)")
+        parser.error("--evaluate needs --bundled (it scores the held-out right part of those images); "
+                     "score library models with scripts/bench/bench_colorize_textures.py")
     return args
+
+
+def run_chunk(program, trainer, args, validate):
+    """One resumable chunk of training (``args``: minutes, steps, out, checkpoint_every,
+    validate_every). Ctrl-C or SIGTERM (a farm or shell stopping it) finishes the current step, saves
+    the checkpoint and returns None; the next ``--resume`` continues exactly there."""
+    import signal
+
+    from training import colorize_training as training
+    requests = []
+
+    def request_stop(signum, frame):
+        requests.append(signum)
+    previous = {signum: signal.signal(signum, request_stop) for signum in (signal.SIGINT, signal.SIGTERM)}
+    try:
+        summary = training.train(trainer, seconds=None if args.minutes is None else args.minutes * 60,
+                                 steps=args.steps, report=_progress, checkpoint_path=args.out,
+                                 checkpoint_every=args.checkpoint_every, validate=validate,
+                                 validate_every=args.validate_every, should_stop=lambda: bool(requests))
+    finally:
+        for signum, handler in previous.items():
+            signal.signal(signum, handler)
+    if summary["stopped"]:
+        print(f"\n{program}: stopped at step {trainer.steps}; checkpoint saved to {args.out}", file=sys.stderr)
+        return None
+    sys.stderr.write("\n")
+    return summary
+
+
+def _validation_loss(trainer, validation):
+    from training.colorize_evaluation import heldout_loss
+
+    def loss():
+        value, _ = heldout_loss(trainer.model, validation, trainer.weights)
+        return value
+    return loss
 
 
 def _progress(fraction, message):
@@ -101,37 +179,41 @@ def main(argv=None):
     device, note = devices.choose_device(args.device)
     if note:
         print(f"train_colorizer: {note}", file=sys.stderr)
+    from training.textures.shards import LibraryError
+    validation, provenance = None, {"data": args.images or "bpy bundled images (left 70 %)",
+                                    "command": "train_colorizer.py " + " ".join(sys.argv[1:])}
     try:
         if args.bundled:
             train_images, heldout = bundled_split(args.long_side)
+        elif args.library:
+            (train_images, validation, provenance), heldout = library_data(args.library), None
         else:
             train_images, heldout = training_data.load_folder(args.images, args.long_side), None
         if args.resume:
             if not os.path.isfile(args.out):
                 raise training.CheckpointError(f"nothing to resume: no checkpoint at {args.out}")
-            trainer = training.trainer_from_checkpoint(training.load_checkpoint(args.out), train_images, device)
+            trainer = training.trainer_from_checkpoint(training.load_checkpoint(args.out), train_images, device,
+                                                       provenance=provenance)
         else:
             settings = training.TrainSettings(width=args.width, crop=args.crop, batch_size=args.batch_size,
                                               learning_rate=args.learning_rate, long_side=args.long_side,
-                                              seed=args.seed)
-            trainer = training.ColorizerTrainer(settings, train_images, device)
-    except (training_data.TrainingDataError, training.CheckpointError, ValueError) as error:
+                                              seed=args.seed, rotate=args.rotate, rebalance_mix=args.rebalance_mix)
+            trainer = training.ColorizerTrainer(settings, train_images, device, provenance=provenance)
+    except (training_data.TrainingDataError, training.CheckpointError, LibraryError, ValueError) as error:
         print(f"train_colorizer: error: {error}", file=sys.stderr)
         return 2
     print(f"train_colorizer: {len(train_images)} images, {trainer.model.bins} bins, width {trainer.settings.width}, "
           f"device {device}, starting at step {trainer.steps}", file=sys.stderr)
     started = time.monotonic()
-    try:
-        summary = training.train(trainer, seconds=None if args.minutes is None else args.minutes * 60,
-                                 steps=args.steps, report=_progress, checkpoint_path=args.out,
-                                 checkpoint_every=args.checkpoint_every)
-    except KeyboardInterrupt:
-        print(f"\ntrain_colorizer: stopped at step {trainer.steps}; checkpoint saved to {args.out}", file=sys.stderr)
+    summary = run_chunk("train_colorizer", trainer, args,
+                        _validation_loss(trainer, validation) if validation else None)
+    if summary is None:
         return 130
-    sys.stderr.write("\n")
     if args.export:
         training.save_checkpoint(args.export, training.inference_export(trainer.payload()))
     report = dict(summary, checkpoint=args.out, wall_seconds=round(time.monotonic() - started, 1))
+    if trainer.validation:
+        report["validation"] = trainer.validation[-5:]
     if args.evaluate:
         report["heldout"] = evaluation.evaluate(trainer.model, heldout, evaluation.mean_ab(train_images), device,
                                                 network_size=trainer.settings.long_side)
