@@ -81,13 +81,16 @@ def test_auto_seamless_output_tiles(checkpoint):
     assert seam_ratio(ab) < 1.5
 
 
-def test_auto_uses_the_bundled_model_by_default_and_says_so(tmp_path, monkeypatch):
-    from neural_render.worker.colorize import weights
-    if not __import__("os").path.isfile(weights.BUNDLED_PATH):
-        pytest.skip("the bundled small model is not built")
+def test_auto_uses_the_bundled_texture_model_by_default_and_says_so(tmp_path, monkeypatch):
     monkeypatch.setenv("NEURAL_RENDER_MODELS_DIR", str(tmp_path))  # no released weights there
     _, messages = run("colorize.auto", {}, {"image": two_region_grey()})
-    assert "small bundled model" in messages[-1][1]
+    assert "the bundled texture colorizer" in messages[-1][1]
+
+
+def test_released_model_is_only_used_when_asked_and_says_how_to_get_it(tmp_path, monkeypatch):
+    monkeypatch.setenv("NEURAL_RENDER_MODELS_DIR", str(tmp_path))
+    with pytest.raises(jobs.JobInputError, match="released colorization weights are not installed"):
+        run("colorize.auto", {"model": "released"}, {"image": two_region_grey()})
 
 
 @pytest.mark.parametrize("params, message", [
@@ -123,17 +126,36 @@ def test_reference_must_have_colour():
         run("colorize.reference", {}, {"image": two_region_grey(), "reference": two_region_grey()})
 
 
-def test_scribbles_follow_luminance_edges():
-    grey = two_region_grey()
+def _two_stroke_hints():
     hints = np.zeros((32, 48, 4), np.float32)           # painted at half resolution: resized
     hints[14:18, 6:14] = lab.lab_to_linear_rgb(np.array([40.0, 50.0, 35.0])).tolist() + [1.0]
     hints[10:20, 34:40] = lab.lab_to_linear_rgb(np.array([70.0, -30.0, -35.0])).tolist() + [1.0]
-    outputs, messages = run("colorize.scribbles", {"premultiplied": True}, {"image": grey, "hints": hints})
+    return hints
+
+
+@pytest.mark.parametrize("propagation, named", [("levin", "the edge-aware solve"),
+                                                ("network", "the learned hint network")])
+def test_scribbles_follow_luminance_edges(propagation, named):
+    """Both propagations colour each luminance region with the stroke painted in it, keep L* exactly,
+    and say which one ran (the learned one is the bundled hint model)."""
+    grey = two_region_grey()
+    outputs, messages = run("colorize.scribbles", {"premultiplied": True, "propagation": propagation},
+                            {"image": grey, "hints": _two_stroke_hints()})
     left, right = _region_ab(outputs["image"])
-    assert left[0] > 35 and left[1] > 20, left
-    assert right[0] < -20 and right[1] < -25, right
+    assert left[0] > 25 and left[1] > 15, left
+    assert right[0] < -15 and right[1] < -18, right
     assert np.abs(lightness_of(outputs["image"]) - lab.luminance_to_lightness(grey[:, :, 0])).max() < 0.05
-    assert "scribbled pixels" in messages[-1][1]
+    assert "scribbled pixels" in messages[-1][1] and named in messages[-1][1]
+
+
+def test_scribbles_fall_back_to_the_solve_when_the_hint_model_is_not_installed(monkeypatch, tmp_path):
+    from neural_render.worker.colorize import weights
+    monkeypatch.setattr(weights, "HINT_MODEL_PATH", str(tmp_path / "absent.pt"))
+    outputs, messages = run("colorize.scribbles", {"premultiplied": True},
+                            {"image": two_region_grey(), "hints": _two_stroke_hints()})
+    assert "edge-aware solve (the learned hint network is not installed)" in messages[-1][1]
+    left, right = _region_ab(outputs["image"])
+    assert left[0] > 25 and right[0] < -15
 
 
 def test_scribbles_without_strokes_is_an_input_error():
@@ -175,3 +197,17 @@ def test_8k_input_runs_in_bounded_memory(checkpoint):
     output_bytes = outputs["image"].nbytes                     # 768 MiB of RGB float32
     assert outputs["image"].shape == (8192, 8192, 3)
     assert peak < output_bytes + grey.nbytes + 1.2 * 2 ** 30, f"peak {peak / 2 ** 30:.2f} GiB"
+
+
+def test_a_hint_model_of_another_layout_is_a_clear_input_error(tmp_path, monkeypatch):
+    """A model file from an older network layout (4 input channels) says so, not a size-mismatch traceback."""
+    from neural_render.worker.colorize import checkpoint, weights
+    from neural_render.worker.colorize.hint_model import HintColorizer
+    old = HintColorizer(4)
+    state = old.state_dict()
+    state["encode1.0.weight"] = state["encode1.0.weight"][:, :4].clone()
+    torch.save({"format": checkpoint.HINT_FORMAT, "format_version": 1, "settings": {"base": 4, "long_side": 256},
+                "model": state}, str(tmp_path / "old.pt"))
+    monkeypatch.setattr(weights, "HINT_MODEL_PATH", str(tmp_path / "old.pt"))
+    with pytest.raises(jobs.JobInputError, match="do not fit this version's network"):
+        run("colorize.scribbles", {"premultiplied": True}, {"image": two_region_grey(), "hints": _two_stroke_hints()})

@@ -6,8 +6,10 @@
     neural-render colorize --in grey.png --out out.png --reference photo.jpg [--method global]
     neural-render colorize --in grey.png --out out.png --hints strokes.png
 
-Without --reference/--hints the learned colorizer runs: the released ECCV16 weights when given
-(--weights) or installed in the models folder, else the small bundled model (weak colours).
+Without --reference/--hints the learned colorizer runs: the bundled texture colorizer (trained on
+thousands of real material textures), or the released ECCV16 weights with --model released or
+--weights. --hints spreads the strokes with the learned hint network (--propagation levin: the
+edge-aware solve).
 Hints: an RGBA image where painted pixels are opaque (or an RGB image whose coloured pixels are the
 strokes), any size. PNG/JPEG/TIFF alpha is straight; EXR alpha is premultiplied.
 """
@@ -31,8 +33,9 @@ def add_parser(subparsers):
     mode = parser.add_mutually_exclusive_group()
     mode.add_argument("--reference", metavar="REF", help="take colours from this colour image")
     mode.add_argument("--hints", metavar="H", help="propagate the colour strokes painted in this image")
-    spec_options.add(parser, spec.AUTO, ("weights_path", "temperature", "seamless", "allow_download"))
+    spec_options.add(parser, spec.AUTO, ("weights_path", "model", "temperature", "seamless", "allow_download"))
     spec_options.add(parser, spec.REFERENCE, ("method",))
+    spec_options.add(parser, spec.SCRIBBLES, ("propagation",))
     spec_options.device_option(parser)
     return parser
 
@@ -51,8 +54,11 @@ def run(args):
 
     auto = spec_options.params(args, spec.AUTO)
     matching = spec_options.params(args, spec.REFERENCE)
+    propagation = spec_options.params(args, spec.SCRIBBLES)
     if matching and not args.reference:
         raise CliInputError(f"{spec.REFERENCE['method'].flag} needs --reference")
+    if propagation and not args.hints:
+        raise CliInputError(f"{spec.SCRIBBLES['propagation'].flag} needs --hints")
     if (args.reference or args.hints) and auto:
         raise CliInputError(f"{', '.join(spec.AUTO[name].flag for name in auto)}: only for the learned "
                             "colorizer, not with --reference or --hints")
@@ -77,6 +83,7 @@ def run(args):
                 hints[:, :, :3] / (alpha + (alpha == 0))
         inputs["hints"] = hints
         kind = "colorize.scribbles"
+        params.update(propagation)
     else:
         kind = "colorize.auto"
         params.update(auto)

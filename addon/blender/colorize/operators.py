@@ -8,7 +8,7 @@ from ...protocol.specs import colorize as spec
 from .. import datablocks, image_jobs, preferences, spec_properties
 from ..job_operator import UserFacingError, WorkerJobOperator
 from ..operators import find_image
-from .settings import MODES, PANEL_PARAMS
+from .settings import MODES, PANEL_PARAMS, SCRIBBLE_PARAMS
 
 RESULT_CAPABILITY = "Colorize"
 SOURCE_PROPERTY = "neural_render_colorize_source"   # on a rewired node: the original image's name
@@ -122,6 +122,7 @@ class NEURALRENDER_OT_colorize(WorkerJobOperator, bpy.types.Operator):
             if not hints_name:
                 raise UserFacingError("Pick (or create) a hints image with painted colour strokes")
             inputs["hints"] = find_image(context, hints_name)
+            params.update(self.job_params(context, spec.SCRIBBLES))
         return image_jobs.submit_image_job(client, kind, params, inputs)
 
     def apply_result(self, context, handle):
@@ -143,6 +144,7 @@ class NEURALRENDER_OT_colorize(WorkerJobOperator, bpy.types.Operator):
 
 
 spec_properties.annotate(NEURALRENDER_OT_colorize, spec.AUTO, PANEL_PARAMS, operator=True)
+spec_properties.annotate(NEURALRENDER_OT_colorize, spec.SCRIBBLES, SCRIBBLE_PARAMS, operator=True)
 
 
 class NEURALRENDER_OT_colorize_new_hints(bpy.types.Operator):

@@ -3,7 +3,8 @@ hints image, and a before/after preview."""
 
 import bpy
 
-from .. import datablocks
+from ...protocol import model_cards
+from .. import datablocks, preferences
 from ..panels import NeuralRenderPanel
 from .operators import RESULT_CAPABILITY, active_image_node, source_of_node
 
@@ -27,6 +28,30 @@ def _preview(layout, image, label):
         column.label(text="—")
 
 
+def _card_lines(layout, name, missing):
+    """The model's card, so the user sees which model colours their texture and what it learnt from."""
+    found = model_cards.card(name)
+    box = layout.box().column(align=True)
+    if found is None:
+        box.label(text=missing, icon="ERROR")
+        return
+    box.label(text=found.get("title", name), icon="INFO")
+    for line in (found.get("trained_on", ""), found.get("licence", "")):
+        if line:
+            box.label(text=line)
+
+
+def _model_in_use(layout, context, settings):
+    prefs = preferences.get(context)
+    path = settings.weights_path or getattr(prefs, "colorize_weights_path", "")
+    if path:
+        layout.box().label(text=f"Weights file: {bpy.path.basename(path)}", icon="FILE")
+    elif settings.model == "released":
+        layout.box().label(text="Zhang et al. 2016 release (ImageNet photos)", icon="INFO")
+    else:
+        _card_lines(layout, "texture_colorizer", missing="The bundled texture colorizer is missing: reinstall")
+
+
 def draw_colorize(layout, context, settings):
     source, node = _source(context)
     if source is None:
@@ -37,13 +62,18 @@ def draw_colorize(layout, context, settings):
     if settings.mode == "AUTO":
         layout.prop(settings, "temperature")
         layout.prop(settings, "seamless")
+        layout.prop(settings, "model")
         layout.prop(settings, "weights_path")
+        _model_in_use(layout, context, settings)
     elif settings.mode == "REFERENCE":
         layout.template_ID(settings, "reference", open="image.open")
     else:
         row = layout.row(align=True)
         row.prop(settings, "hints")
         row.operator("neural_render.colorize_new_hints", text="", icon="ADD")
+        layout.prop(settings, "propagation")
+        if settings.propagation == "network":
+            _card_lines(layout, "hint_colorizer", missing="Learned model not installed: the edge-aware solve is used")
     if node is not None:
         layout.prop(settings, "rewire")
     operator = layout.operator("neural_render.colorize", icon="COLOR")

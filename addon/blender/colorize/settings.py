@@ -25,4 +25,6 @@ class NeuralRenderColorizeSettings(bpy.types.PropertyGroup):
 
 
 PANEL_PARAMS = spec_properties.panel_names(spec.AUTO)
+SCRIBBLE_PARAMS = spec_properties.panel_names(spec.SCRIBBLES)
 spec_properties.annotate(NeuralRenderColorizeSettings, spec.AUTO, PANEL_PARAMS)
+spec_properties.annotate(NeuralRenderColorizeSettings, spec.SCRIBBLES, SCRIBBLE_PARAMS)

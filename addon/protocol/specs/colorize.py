@@ -6,6 +6,7 @@ from .params import BOOL, CHOICE, FLOAT, INT, PATH, Choice, JobSpec, Param
 # Declared once here; the worker's decode.py and scribbles.py take them from this module.
 DEFAULT_TEMPERATURE = 0.38   # Zhang et al. 2016's annealed-mean temperature
 DEFAULT_SOLVE_SIZE = 512
+DEFAULT_MODEL = "bundled"
 
 _COMMON = (
     PREMULTIPLIED,
@@ -24,13 +25,13 @@ AUTO = JobSpec(
               default=DEFAULT_TEMPERATURE, low=0.0, high=1.0, label="Vibrancy", panel=True),
         Param("seamless", BOOL, "The input tiles: keep the output tileable", default=False, panel=True),
         Param("weights_path", PATH, "Colorizer weights file: the release (colorization_release_v2-9b330a0b.pth) "
-              "or a checkpoint of train_colorizer.py (default: the add-on preference in Blender, the released "
-              "weights in the models folder, else the small bundled model)", label="Weights", cli="--weights",
-              panel=True),
-        Param("model", CHOICE, "Which colorizer without weights_path", default="auto",
-              choices=(Choice("auto", "Automatic", "The released weights if installed, else the bundled model"),
-                       Choice("released", "Released", "Zhang et al.'s released ECCV16 weights"),
-                       Choice("bundled", "Bundled", "The small model that ships with the add-on")), cli=""),
+              "or a checkpoint of train_colorizer.py (default: the add-on preference in Blender, else the "
+              "bundled texture colorizer)", label="Weights", cli="--weights", panel=True),
+        Param("model", CHOICE, "Which colorizer without weights_path", default=DEFAULT_MODEL,
+              choices=(Choice("bundled", "Textures (bundled)", "The colorizer trained on real material "
+                              "textures that ships with the add-on"),
+                       Choice("released", "Released", "Zhang et al.'s released ECCV16 weights (ImageNet photos), "
+                              "from the models folder or downloaded")), panel=True),
         Param("allow_download", BOOL, "Download the released weights if missing", default=False),
         Param("network_size", INT, "Working size of the network (default: the model's)", low=32, high=2048,
               unit="px", cli=""),
@@ -49,6 +50,11 @@ REFERENCE = JobSpec(
 SCRIBBLES = JobSpec(
     "colorize.scribbles", "Painted colour strokes spread along luminance edges (Levin et al. 2004)",
     _COMMON + (
+        Param("propagation", CHOICE, "How the strokes spread", default="network",
+              choices=(Choice("network", "Learned", "The hint-conditioned network trained on textures (falls "
+                              "back to the edge-aware solve when it is not installed)"),
+                       Choice("levin", "Edge-Aware Solve", "Levin et al.'s optimisation: strokes spread along "
+                              "luminance edges")), panel=True),
         Param("solve_size", INT, "Working long side of the sparse solve", default=DEFAULT_SOLVE_SIZE, low=64,
               high=4096, unit="px", cli=""),
     ),

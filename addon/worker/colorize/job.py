@@ -11,7 +11,7 @@ import numpy as np
 
 from ...protocol.specs import colorize as spec
 from ..jobs import JobInputError, file_stamp, job
-from . import decode, inference, reference, scribbles, weights
+from . import decode, hint_inference, inference, reference, scribbles, weights
 from .source_image import SourceError, SourceImage, has_colour
 
 
@@ -126,6 +126,21 @@ def _reference_colour(array, premultiplied, long_side=512):
 
 
 # -- colorize.scribbles -----------------------------------------------------------------------
+def _cached_hint_model(context):
+    key = ("colorize-hints", weights.HINT_MODEL_PATH, file_stamp(weights.HINT_MODEL_PATH), str(context.device))
+
+    def load():
+        try:
+            loaded = weights.load_hint_model()
+        except weights.WeightsError as error:
+            raise JobInputError(str(error)) from error
+        if loaded is not None:
+            loaded[0].to(context.device)
+        return loaded
+
+    return context.models.get(key, load)
+
+
 @job(spec.SCRIBBLES)
 def colorize_scribbles(context, params, inputs):
     solve_size = params["solve_size"]
@@ -133,11 +148,20 @@ def colorize_scribbles(context, params, inputs):
         raise JobInputError("scribble colorization needs the painted hints as an image named 'hints'")
     context.progress(0.0, "reading the image and hints")
     source = _source(context, params, inputs)
+    hint_model = _cached_hint_model(context) if params["propagation"] == "network" else None
     try:
         hint_ab, hint_mask = scribbles.hints_from_image(inputs["hints"], source.shape,
                                                         premultiplied=params["premultiplied"])
-        strips = scribbles.colorize_strips(source.lightness, hint_ab, hint_mask, solve_size,
-                                           progress=context.stage(0.05, 0.6))
+        if hint_model is not None:
+            context.progress(0.1, "predicting colours from the hints")
+            strips = hint_inference.colorize_strips(hint_model[0], source.lightness, hint_ab, hint_mask,
+                                                    context.device, network_size=hint_model[1])
+            how = "the learned hint network"
+        else:
+            strips = scribbles.colorize_strips(source.lightness, hint_ab, hint_mask, solve_size,
+                                               progress=context.stage(0.05, 0.6))
+            how = "the edge-aware solve" + (" (the learned hint network is not installed)"
+                                            if params["propagation"] == "network" else "")
     except scribbles.ScribbleError as error:
         raise JobInputError(str(error)) from error
     label = "recombining with the full-resolution luminance"
@@ -145,4 +169,4 @@ def colorize_scribbles(context, params, inputs):
     def fill(rgb):
         decode.recombine_strips(source.lightness, strips, out=rgb, on_strip=context.stage(0.65, 0.35, label))
 
-    return _outputs(context, source, fill, f"colorized from {int(hint_mask.sum())} scribbled pixels")
+    return _outputs(context, source, fill, f"colorized from {int(hint_mask.sum())} scribbled pixels with {how}")

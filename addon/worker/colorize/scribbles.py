@@ -93,7 +93,7 @@ def _level_shape(height, width, long_side):
     return max(2, int(round(height * scale))), max(2, int(round(width * scale)))
 
 
-def _level_inputs(lightness, hint_ab, hint_mask, shape):
+def hints_at(lightness, hint_ab, hint_mask, shape):
     """L*, hint a*b* and hint mask at ``shape``: a cell is a hint if any hint pixel falls in it,
     with the mean a*b* of its hint pixels."""
     if shape == lightness.shape:
@@ -139,9 +139,9 @@ def solve_chroma(lightness, hint_ab, hint_mask, solve_size=DEFAULT_SOLVE_SIZE, p
     while max(shapes[-1]) / 2 >= COARSEST_SIZE:
         shapes.append(_level_shape(height, width, max(shapes[-1]) // 2))
     # One pass over the full-resolution inputs; coarser levels are made from the working level.
-    levels = [_level_inputs(lightness, hint_ab, hint_mask, shapes[0])]
+    levels = [hints_at(lightness, hint_ab, hint_mask, shapes[0])]
     for shape in shapes[1:]:
-        levels.append(_level_inputs(*levels[0], shape))
+        levels.append(hints_at(*levels[0], shape))
     solution = None
     for step, (level_l, level_ab, level_mask) in enumerate(reversed(levels)):
         initial = None if solution is None else _area_or_bilinear(solution, level_l.shape)

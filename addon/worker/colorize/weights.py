@@ -4,12 +4,12 @@ Order of choice (``choose_model``):
 
 1. an explicit file (the job's ``weights_path``, i.e. the add-on preference or ``--weights``): either
    the authors' release or a checkpoint from scripts/training/train_colorizer.py, told apart by content;
-2. the release in the models folder (model_store.models_dir()), where a download puts it;
-3. a first-use download of the release, only when the user allowed network access;
-4. the small model shipped with the add-on (trained on the bpy-bundled images by our own script):
-   it runs everywhere but its colours are weak — the result says so.
-
-``model="released"`` insists on the release and fails with a message that says how to get it.
+2. ``model="bundled"`` (the default): the texture colorizer shipped with the add-on, trained by our
+   own script on thousands of real material textures (its model card, ``data/texture_colorizer.json``,
+   says on what, under which licences, for how long);
+3. ``model="released"``: Zhang et al.'s release (trained on ImageNet photos) from the models folder
+   (model_store.models_dir()), or a first-use download when the user allowed network access; it
+   fails with a message that says how to get it.
 The release (BSD-2, Zhang et al.) is hash-checked (size and SHA-256 prefix) before torch reads it;
 everything is read with ``torch.load(weights_only=True)`` so a model file can never run code.
 """
@@ -25,7 +25,9 @@ RELEASED_NAME = "colorization_release_v2-9b330a0b.pth"
 RELEASED_SIZE = 128_976_165
 RELEASED_SHA256_PREFIX = "9b330a0b"
 RELEASED_URL = "https://colorizers.s3.us-east-2.amazonaws.com/" + RELEASED_NAME
-BUNDLED_PATH = os.path.join(os.path.dirname(os.path.abspath(__file__)), "data", "small_colorizer.pt")
+DATA_FOLDER = os.path.join(os.path.dirname(os.path.abspath(__file__)), "data")
+BUNDLED_PATH = os.path.join(DATA_FOLDER, "texture_colorizer.pt")
+HINT_MODEL_PATH = os.path.join(DATA_FOLDER, "hint_colorizer.pt")
 RELEASED_NETWORK_SIZE = 256   # the release was trained on 256 x 256 (resized) ImageNet images
 
 
@@ -47,7 +49,7 @@ class LoadedColorizer:
         if self.released:
             return "the released ECCV16 weights"
         if self.source == BUNDLED_PATH:
-            return "the small bundled model (weak colours: install the released weights for real quality)"
+            return "the bundled texture colorizer"
         return f"the model {os.path.basename(self.source)}"
 
 
@@ -88,32 +90,53 @@ def load_file(path):
             load_released(path)
         raise WeightsError(f"{error}: expected {RELEASED_NAME} or a checkpoint of "
                            "scripts/training/train_colorizer.py") from None
-    return LoadedColorizer(checkpoint.model_from_checkpoint(payload), int(payload["settings"]["long_side"]), path,
-                           released=False)
+    return _ours(payload, path)
 
 
-def choose_model(weights_path=None, model="auto", allow_network=False, progress=None):
+def _ours(payload, path):
+    """A LoadedColorizer of one of our checkpoints (trained here, or the bundled one)."""
+    try:
+        model = checkpoint.model_from_checkpoint(payload)
+    except checkpoint.CheckpointError as error:
+        raise WeightsError(f"{path}: {error}") from None
+    return LoadedColorizer(model, int(payload["settings"]["long_side"]), path, released=False)
+
+
+def choose_model(weights_path=None, model=spec.DEFAULT_MODEL, allow_network=False, progress=None):
     """The LoadedColorizer to use (see the module docstring for the order)."""
     if model not in spec.AUTO["model"].values:
         raise WeightsError(f"model must be one of {spec.AUTO['model'].limits_text()}, got {model!r}")
     if weights_path:
         return load_file(weights_path)
-    if model in ("auto", "released"):
+    if model == "released":
         stored = released_path_in_store()
-        if os.path.isfile(stored):
-            return LoadedColorizer(load_released(stored), RELEASED_NETWORK_SIZE, stored, released=True)
-        if allow_network:
+        if not os.path.isfile(stored):
+            if not allow_network:
+                raise WeightsError(missing_release_message())
             try:
                 model_store.download(RELEASED_URL, os.path.join(model_store.models_dir(), RELEASED_NAME),
                                      RELEASED_SHA256_PREFIX, RELEASED_SIZE, allow_network=True, progress=progress)
             except (OSError, model_store.ModelFileError) as error:
                 raise WeightsError(f"could not download the released weights: {error}. "
                                    f"{missing_release_message()}") from error
-            return LoadedColorizer(load_released(stored), RELEASED_NETWORK_SIZE, stored, released=True)
-        if model == "released":
-            raise WeightsError(missing_release_message())
+        return LoadedColorizer(load_released(stored), RELEASED_NETWORK_SIZE, stored, released=True)
     if not os.path.isfile(BUNDLED_PATH):
-        raise WeightsError(f"the bundled small model is missing ({BUNDLED_PATH}); {missing_release_message()}")
-    payload = checkpoint.load_checkpoint(BUNDLED_PATH)
-    return LoadedColorizer(checkpoint.model_from_checkpoint(payload), int(payload["settings"]["long_side"]),
-                           BUNDLED_PATH, released=False)
+        raise WeightsError(f"the bundled texture colorizer is missing ({BUNDLED_PATH}): reinstall the add-on; "
+                           f"or {missing_release_message()}")
+    try:
+        payload = checkpoint.load_checkpoint(BUNDLED_PATH)
+    except checkpoint.CheckpointError as error:
+        raise WeightsError(f"{error}: reinstall the add-on") from None
+    return _ours(payload, BUNDLED_PATH)
+
+
+def load_hint_model(path=None):
+    """The hint-conditioned network (hint_model.py) and its working size, or None when not shipped."""
+    path = path or HINT_MODEL_PATH
+    if not os.path.isfile(path):
+        return None
+    try:
+        payload = checkpoint.load_checkpoint(path, checkpoint.HINT_FORMAT)
+        return checkpoint.hint_model_from_checkpoint(payload), int(payload["settings"]["long_side"])
+    except checkpoint.CheckpointError as error:
+        raise WeightsError(f"{path}: {error}") from error
