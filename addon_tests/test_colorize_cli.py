@@ -44,9 +44,12 @@ def test_auto_reference_and_hints_write_colour_files(cli, files, tmp_path, capsy
     hints[30:34, 10:20] = [0.1, 0.4, 0.05, 1.0]
     write_image(str(tmp_path / "hints.png"), hints)
     out = tmp_path / "hinted.png"
-    assert cli(["colorize", "--in", str(grey), "--out", str(out), "--hints", str(tmp_path / "hints.png")]) == 0
-    left = lab.linear_rgb_to_lab(read_image(str(out))[:, :40])[:, :, 1]
-    assert np.median(left) < -10, "the green stroke fills its region"
+    for propagation in ("network", "levin"):
+        assert cli(["colorize", "--in", str(grey), "--out", str(out), "--hints", str(tmp_path / "hints.png"),
+                    "--propagation", propagation]) == 0
+        left = lab.linear_rgb_to_lab(read_image(str(out))[:, :40])[:, :, 1]
+        assert np.median(left) < -10, f"the green stroke fills its region ({propagation})"
+        assert ("learned hint network" in capsys.readouterr().out) == (propagation == "network")
 
 
 def _region_ab(path):
@@ -84,6 +87,8 @@ def test_colour_input_is_reported(cli, files, tmp_path, capsys):
      "--method needs --reference"),
     (lambda tmp, grey: ["--in", str(grey), "--out", str(tmp / "o.png"), "--hints", str(grey), "--temperature", "0.2"],
      "--temperature: only for the learned colorizer"),
+    (lambda tmp, grey: ["--in", str(grey), "--out", str(tmp / "o.png"), "--propagation", "levin"],
+     "--propagation needs --hints"),
 ])
 def test_bad_input_exits_2_with_one_line_and_no_output(cli, files, tmp_path, capsys, make_args, message):
     _, grey, _, _ = files

@@ -285,3 +285,33 @@ class _PanelProxy:
     def __getattr__(self, name):
         value = getattr(self._cls, name)
         return types.MethodType(value, self) if inspect.isfunction(value) else value
+
+
+@pytest.mark.parametrize("mode, model, propagation, expected", [
+    ("AUTO", "bundled", "network", "Texture colorizer"),
+    ("AUTO", "released", "network", "Zhang et al. 2016 release"),
+    ("SCRIBBLES", "bundled", "network", "Hint colorizer"),
+])
+def test_the_colorize_panel_names_the_model_in_use_and_its_training_data(addon, mode, model, propagation, expected):
+    import bpy
+
+    from neural_render.blender.colorize.panels import NEURALRENDER_PT_colorize_image
+    from neural_render.protocol import model_cards
+    image = bpy.data.images.new("NR card test", 8, 8)
+    settings = bpy.context.scene.neural_render_colorize
+    settings.mode, settings.model, settings.propagation = mode, model, propagation
+    space_data = types.SimpleNamespace(type="IMAGE_EDITOR", image=image, tree_type="", edit_tree=None)
+    context = types.SimpleNamespace(scene=bpy.context.scene, window_manager=bpy.context.window_manager,
+                                    view_layer=bpy.context.view_layer, space_data=space_data, active_object=None,
+                                    preferences=bpy.context.preferences)
+    try:
+        log = []
+        _PanelProxy(NEURALRENDER_PT_colorize_image, _Recorder(log)).draw(context)
+        labels = [kwargs.get("text", "") for kind, _, kwargs in log if kind == "label"]
+        assert any(expected in label for label in labels), labels
+        if model == "bundled":
+            name = "texture_colorizer" if mode == "AUTO" else "hint_colorizer"
+            assert any(model_cards.card(name)["trained_on"] == label for label in labels), labels
+    finally:
+        settings.mode, settings.model = "AUTO", "bundled"
+        bpy.data.images.remove(image)

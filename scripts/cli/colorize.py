@@ -91,5 +91,8 @@ def run(args):
     write_image(args.out, outputs["image"])
     height, width = outputs["image"].shape[:2]
     note = " (the input already had colour: its luminance was colorized)" if outputs["input_was_colour"].item() else ""
+    if "learned_hints" in outputs:
+        note += (", hints spread by the learned hint network" if outputs["learned_hints"].item() else
+                 ", hints spread by the edge-aware solve")
     print(f"wrote {args.out} ({width}x{height}){note}")
     return 0

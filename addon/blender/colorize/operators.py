@@ -130,7 +130,8 @@ class NEURALRENDER_OT_colorize(WorkerJobOperator, bpy.types.Operator):
         image = image_jobs.result_to_datablock(handle, "image", name)
         datablocks.pack_image(image)  # computed pixels would be lost on save otherwise
         image.preview_ensure()
-        was_colour = float(np.asarray(handle.outputs(copy=True)["input_was_colour"]).ravel()[0]) > 0.5
+        outputs = handle.outputs(copy=True)
+        was_colour = float(np.asarray(outputs["input_was_colour"]).ravel()[0]) > 0.5
         summary = f"Colorize: '{image.name}' ({image.size[0]}x{image.size[1]})"
         if self._node is not None and self._rewire:
             tree, node_name = self._node
@@ -140,6 +141,9 @@ class NEURALRENDER_OT_colorize(WorkerJobOperator, bpy.types.Operator):
             summary += f"; node '{node_name}' now uses it"
         if was_colour:
             summary += "; the input already had colour: its luminance was colorized"
+        if "learned_hints" in outputs:
+            summary += ("; hints spread by the learned hint network" if float(np.asarray(outputs["learned_hints"]).ravel()[0])
+                        else "; hints spread by the edge-aware solve")
         return summary
 
 

@@ -58,6 +58,7 @@ SCRIBBLES = JobSpec(
         Param("solve_size", INT, "Working long side of the sparse solve", default=DEFAULT_SOLVE_SIZE, low=64,
               high=4096, unit="px", cli=""),
     ),
-    inputs=_INPUT + "; hints (RGBA: painted where alpha > 0.5; RGB: coloured pixels)", outputs=_OUTPUTS)
+    inputs=_INPUT + "; hints (RGBA: painted where alpha > 0.5; RGB: coloured pixels)",
+    outputs=_OUTPUTS + "; learned_hints (1, 1, 1): 1.0 when the learned hint network ran, 0.0 for the solve")
 
 SPECS = (AUTO, REFERENCE, SCRIBBLES)

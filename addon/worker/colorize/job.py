@@ -169,4 +169,6 @@ def colorize_scribbles(context, params, inputs):
     def fill(rgb):
         decode.recombine_strips(source.lightness, strips, out=rgb, on_strip=context.stage(0.65, 0.35, label))
 
-    return _outputs(context, source, fill, f"colorized from {int(hint_mask.sum())} scribbled pixels with {how}")
+    outputs = _outputs(context, source, fill, f"colorized from {int(hint_mask.sum())} scribbled pixels with {how}")
+    outputs["learned_hints"] = np.full((1, 1, 1), float(hint_model is not None), np.float32)
+    return outputs
