@@ -38,7 +38,8 @@ def _trained_on(provenance):
     counts = (data.get("counts") or {}).get("train") or {}
     total = sum(counts.values())
     packages = ", ".join(source["package"] for source in data.get("sources") or [])
-    return f"{total:,} real textures ({packages}), validation families held out" if total else str(data)
+    return (f"{total:,} crops of real material textures ({packages}), validation families held out"
+            if total else str(data))
 
 
 def main(argv=None):
