@@ -299,7 +299,8 @@ def test_the_colorize_panel_names_the_model_in_use_and_its_training_data(addon, 
     from neural_render.protocol import model_cards
     image = bpy.data.images.new("NR card test", 8, 8)
     settings = bpy.context.scene.neural_render_colorize
-    settings.mode, settings.model, settings.propagation = mode, model, propagation
+    before = (settings.mode, settings.model, settings.propagation, settings.weights_path)
+    settings.mode, settings.model, settings.propagation, settings.weights_path = mode, model, propagation, ""
     space_data = types.SimpleNamespace(type="IMAGE_EDITOR", image=image, tree_type="", edit_tree=None)
     context = types.SimpleNamespace(scene=bpy.context.scene, window_manager=bpy.context.window_manager,
                                     view_layer=bpy.context.view_layer, space_data=space_data, active_object=None,
@@ -313,5 +314,5 @@ def test_the_colorize_panel_names_the_model_in_use_and_its_training_data(addon, 
             name = "texture_colorizer" if mode == "AUTO" else "hint_colorizer"
             assert any(model_cards.card(name)["trained_on"] == label for label in labels), labels
     finally:
-        settings.mode, settings.model = "AUTO", "bundled"
+        settings.mode, settings.model, settings.propagation, settings.weights_path = before
         bpy.data.images.remove(image)
