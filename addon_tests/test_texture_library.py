@@ -233,6 +233,7 @@ def test_an_exported_model_is_half_precision_with_a_card(library, tmp_path):
 def test_sigterm_stops_a_training_chunk_after_saving_it(library, tmp_path):
     """A farm (or ``kill``) stopping a chunk: the step in progress finishes, the checkpoint is saved
     and says where it stopped, and --resume continues from there."""
+    import re
     import signal
     import subprocess
     import sys
@@ -248,8 +249,10 @@ def test_sigterm_stops_a_training_chunk_after_saving_it(library, tmp_path):
                                 "--checkpoint-every", "3600"], stderr=subprocess.PIPE, text=True)
     deadline = time.monotonic() + 120
     seen = ""
-    while "step 2 " not in seen and time.monotonic() < deadline:   # trained a few steps
+    # Progress is reported every half second, so wait for any step number of 2 or more.
+    while not re.search(r"step ([2-9]|\d\d+) ", seen) and time.monotonic() < deadline:
         seen += process.stderr.read(1)
+    assert time.monotonic() < deadline, seen
     process.send_signal(signal.SIGTERM)
     rest = process.communicate(timeout=60)[1]
     assert process.returncode == 130, seen + rest
