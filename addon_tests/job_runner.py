@@ -3,9 +3,7 @@ can be requested after the N-th progress message (the job then stops at its next
 
 import threading
 
-import torch
-
-from neural_render.worker import jobs
+from fixtures import in_process_jobs
 
 
 class Recorder:
@@ -24,5 +22,4 @@ def run_job(kind, params, inputs, recorder=None, cache=None):
     """``kind``'s job on the CPU; ``cache`` (a ``jobs.ModelCache``) keeps models warm across calls like
     the worker does."""
     recorder = recorder or Recorder()
-    context = jobs.JobContext("test", torch.device("cpu"), recorder.cancel, recorder, cache)
-    return jobs.find(kind)(context, params, inputs)
+    return in_process_jobs.run_job(kind, params, inputs, "cpu", cache, report=recorder, cancel=recorder.cancel)

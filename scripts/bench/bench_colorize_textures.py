@@ -108,7 +108,7 @@ def hint_inputs(true_lab, seed):
 
 
 def hints_network(hint_model, image, device, seed):
-    from neural_render.worker.colorize import decode, hint_inference
+    from neural_render.worker.colorize import hint_inference
     hint_ab, mask = hint_inputs(image, seed)
     model, size = hint_model
     strips = hint_inference.colorize_strips(model, image[:, :, 0], hint_ab, mask, device, size)
@@ -139,11 +139,8 @@ def seamless_check(model_and_size, device):
 
 def speed(device, repeats=3):
     """Median seconds of the whole colorize.auto and colorize.scribbles jobs on a 2048² float texture."""
-    import threading
-
-    import torch
-
     import neural_render.worker.colorize  # noqa: F401 (registers the jobs)
+    from fixtures.in_process_jobs import run_job
     from neural_render.worker import jobs
     rng = np.random.default_rng(1)
     grey = np.clip(rng.normal(0.3, 0.1, (2048, 2048, 1)), 0, 1).astype(np.float32)
@@ -158,9 +155,8 @@ def speed(device, repeats=3):
                                  ("colorize.scribbles", {"propagation": "levin"}, {"image": grey, "hints": hints})):
         seconds = []
         for _ in range(repeats + 1):   # the first run loads the model: not counted
-            context = jobs.JobContext("bench", torch.device(device), threading.Event(), lambda *a: None, cache)
             started = time.perf_counter()
-            jobs.find(kind)(context, dict(params), dict(inputs))
+            run_job(kind, params, inputs, device, cache)
             seconds.append(time.perf_counter() - started)
         timings[f"{kind} {params.get('propagation', '')}".strip()] = float(np.median(seconds[1:]))
     return timings
@@ -244,7 +240,7 @@ def main(argv=None):
     best_plain = max(results[name]["auc"] for name in constants)
     best_rebalanced = max(results[name]["rebalanced_auc"] for name in constants)
 
-    hint_methods = {f"learned hints ({HINT_POINTS} points)": lambda image, index=[0]: hints_network(hint_model, image, device, zlib.crc32(image.tobytes())),
+    hint_methods = {f"learned hints ({HINT_POINTS} points)": lambda image: hints_network(hint_model, image, device, zlib.crc32(image.tobytes())),
                     f"Levin solve ({HINT_POINTS} points)": lambda image: hints_levin(image, zlib.crc32(image.tobytes())),
                     "automatic, T=0.38": methods["texture colorizer, T=0.38"]}
     # Every HINT_STRIDE-th texture: the solve takes a second or two per texture on this CPU.

@@ -25,7 +25,6 @@ import os
 import platform
 import sys
 import tempfile
-import threading
 import time
 import traceback
 
@@ -53,12 +52,12 @@ class Log:
 
 
 def run(kind, params, inputs, device, cache):
+    """(outputs, seconds) of one in-process job, timed to the device's completion."""
     import torch
 
-    from neural_render.worker import jobs
-    context = jobs.JobContext("gpu-check", torch.device(device), threading.Event(), lambda *args: None, cache)
+    from fixtures.in_process_jobs import run_job
     started = time.perf_counter()
-    outputs = jobs.find(kind)(context, dict(params), dict(inputs))
+    outputs = run_job(kind, params, inputs, device, cache)
     if device.startswith("cuda"):
         torch.cuda.synchronize()
     return outputs, time.perf_counter() - started

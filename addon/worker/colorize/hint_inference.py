@@ -13,8 +13,7 @@ import torch
 
 from . import guided, inference, scribbles
 from .hint_model import network_input
-
-DEFAULT_NETWORK_SIZE = 256
+from .inference import DEFAULT_NETWORK_SIZE
 
 
 @torch.no_grad()

@@ -18,7 +18,7 @@ the ambiguity that makes regression of colour grey out, as Zhang et al. 2017 arg
 import torch
 from torch import nn
 
-from .model import AB_SCALE, INPUT_MULTIPLE, normalise_lightness  # noqa: F401 (re-exported for callers)
+from .model import AB_SCALE, normalise_lightness
 
 INPUT_CHANNELS = 6
 

@@ -33,22 +33,29 @@ def _outputs(context, source, fill, what):
 
 
 # -- colorize.auto ----------------------------------------------------------------------------
+def _cached(context, key, load, to_device):
+    """A model kept loaded between jobs under ``key`` (which holds the files' stamps, so a retrained
+    or replaced file is reloaded); weights problems become the job's input errors."""
+    def load_on_device():
+        try:
+            loaded = load()
+        except weights.WeightsError as error:
+            raise JobInputError(str(error)) from error
+        if loaded is not None:
+            to_device(loaded).to(context.device)
+        return loaded
+
+    return context.models.get(key, load_on_device)
+
+
 def _cached_model(context, params):
-    """Models stay loaded between jobs; a changed file (retrained, replaced) is reloaded."""
     path, model_choice = params["weights_path"], params["model"]
     released = weights.released_path_in_store()
     key = ("colorize", path, file_stamp(path) if path else None, model_choice, str(context.device),
            file_stamp(released))
-
-    def load():
-        try:
-            loaded = weights.choose_model(path, model_choice, params["allow_download"], progress=context.progress)
-        except weights.WeightsError as error:
-            raise JobInputError(str(error)) from error
-        loaded.model.to(context.device)
-        return loaded
-
-    return context.models.get(key, load)
+    return _cached(context, key,
+                   lambda: weights.choose_model(path, model_choice, params["allow_download"], progress=context.progress),
+                   lambda loaded: loaded.model)
 
 
 @job(spec.AUTO)
@@ -127,18 +134,9 @@ def _reference_colour(array, premultiplied, long_side=512):
 
 # -- colorize.scribbles -----------------------------------------------------------------------
 def _cached_hint_model(context):
+    """(hint network, its working size), or None when it is not installed."""
     key = ("colorize-hints", weights.HINT_MODEL_PATH, file_stamp(weights.HINT_MODEL_PATH), str(context.device))
-
-    def load():
-        try:
-            loaded = weights.load_hint_model()
-        except weights.WeightsError as error:
-            raise JobInputError(str(error)) from error
-        if loaded is not None:
-            loaded[0].to(context.device)
-        return loaded
-
-    return context.models.get(key, load)
+    return _cached(context, key, weights.load_hint_model, lambda loaded: loaded[0])
 
 
 @job(spec.SCRIBBLES)

@@ -16,6 +16,7 @@ everything is read with ``torch.load(weights_only=True)`` so a model file can ne
 
 import os
 
+from ...protocol import model_cards
 from ...protocol.specs import colorize as spec
 from .. import model_store
 from . import model as model_module
@@ -25,9 +26,8 @@ RELEASED_NAME = "colorization_release_v2-9b330a0b.pth"
 RELEASED_SIZE = 128_976_165
 RELEASED_SHA256_PREFIX = "9b330a0b"
 RELEASED_URL = "https://colorizers.s3.us-east-2.amazonaws.com/" + RELEASED_NAME
-DATA_FOLDER = os.path.join(os.path.dirname(os.path.abspath(__file__)), "data")
-BUNDLED_PATH = os.path.join(DATA_FOLDER, "texture_colorizer.pt")
-HINT_MODEL_PATH = os.path.join(DATA_FOLDER, "hint_colorizer.pt")
+BUNDLED_PATH = model_cards.BUNDLED_MODELS["texture_colorizer"]
+HINT_MODEL_PATH = model_cards.BUNDLED_MODELS["hint_colorizer"]
 RELEASED_NETWORK_SIZE = 256   # the release was trained on 256 x 256 (resized) ImageNet images
 
 

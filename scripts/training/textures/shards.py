@@ -14,6 +14,8 @@ import os
 
 import numpy as np
 
+from neural_render.worker.imageio.atomic import write_atomically
+
 INDEX = "index.json"
 FORMAT = "neural-render-texture-library"
 FORMAT_VERSION = 1
@@ -31,17 +33,17 @@ def write_shard(path, diffuse, normals):
     arrays = {"diffuse": np.stack(diffuse),
               "normal": np.stack([normals[row] for row in rows]) if rows else np.zeros((0, size, size, 4), np.uint8),
               "normal_item": np.array(rows, dtype=np.int32)}
-    temporary = f"{path}.partial-{os.getpid()}"
-    with open(temporary, "wb") as file:
-        np.savez(file, **arrays)
-    os.replace(temporary, path)
+    def write(temporary):
+        with open(temporary, "wb") as file:
+            np.savez(file, **arrays)
+    write_atomically(path, write)
 
 
 def write_index(folder, index):
-    temporary = os.path.join(folder, f"{INDEX}.partial-{os.getpid()}")
-    with open(temporary, "w", encoding="utf-8") as file:
-        json.dump(dict(index, format=FORMAT, format_version=FORMAT_VERSION), file, indent=1)
-    os.replace(temporary, os.path.join(folder, INDEX))
+    def write(temporary):
+        with open(temporary, "w", encoding="utf-8") as file:
+            json.dump(dict(index, format=FORMAT, format_version=FORMAT_VERSION), file, indent=1)
+    write_atomically(os.path.join(folder, INDEX), write)
 
 
 class TextureLibrary:
