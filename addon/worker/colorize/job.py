@@ -78,10 +78,10 @@ def colorize_auto(context, params, inputs):
 
 # -- colorize.reference -----------------------------------------------------------------------
 def _backbone(context):
-    from ..backbones import vgg16
+    from ..backbones import registry
     from ..model_store import ModelFileError
-    try:
-        return vgg16.load(context.device)  # kept per process by backbones.vgg16, shared with stylize
+    try:  # kept per process by the backbone modules, shared with stylize
+        return registry.load_default(context.device)[0]
     except ModelFileError as error:
         raise JobInputError(str(error)) from error
 

@@ -147,6 +147,10 @@ def _network(context, params):
     name, path, allow = params["backbone"], params["weights_path"], params["allow_download"]
     if path is not None and not os.path.isfile(path):
         raise JobInputError(f"no VGG19 weights file at {path}")
+    if path is not None:  # a VGG19 file named by the user is used, whatever the default backbone
+        if name == "vgg16_hed":
+            raise JobInputError("a weights file is for the VGG19 backbone, not the HED VGG16")
+        name = "vgg19"
     try:
         return context.models.get(("stylize.backbone", name, path or "", allow, str(context.device)),
                                   lambda: backbone.load(context.device, name, path, allow))
