@@ -66,3 +66,16 @@ def test_layer_weights_and_init_image(cli, files, tmp_path):
                 "--backbone", "vgg16", "--out", str(out)]) == 2
     assert cli(["stylize", "--content", str(content), "--style", str(style), "--layer-weight", "relu1_1",
                 "--out", str(out)]) == 2
+
+
+def test_the_instant_preset_from_the_command_line(cli, files, tmp_path, capsys):
+    content, style, _ = files
+    out = tmp_path / "instant.png"
+    assert cli(["stylize", "--content", str(content), "--style", str(style), "--preset", "instant",
+                "--size", "96", "--out", str(out)]) == 0
+    result = read_image(str(out))
+    assert result.shape[:2] == (64, 96) and result[:, :, :3].std() > 0.01
+    assert "wrote" in capsys.readouterr().out
+    with pytest.raises(SystemExit) as refused:  # argparse's own refusal of an unknown choice
+        cli(["stylize", "--content", str(content), "--style", str(style), "--preset", "instantly", "--out", str(out)])
+    assert refused.value.code == 2 and "choose from 'instant'" in capsys.readouterr().err

@@ -209,7 +209,7 @@ def flicker_rows(style, frames=6, preset="fast"):
         started = time.monotonic()
         jobs.find("stylize.sequence")(context, {
             "frames": [{"content": path, "layer": "Image", "vector_layer": "Vector"} for path in paths],
-            "output_pattern": pattern, "temporal": use_temporal, "preset": preset, "backbone": "vgg16"},
+            "output_pattern": pattern, "temporal": use_temporal, "preset": preset},
             {"style": style_linear})
         timing[use_temporal] = time.monotonic() - started
         results[use_temporal] = [read_image(pattern.replace("####", f"{n:04d}")) for n in range(1, frames + 1)]
@@ -229,7 +229,8 @@ def flicker_rows(style, frames=6, preset="fast"):
 
     return [f"| render (no stylization) | {mean_flicker(contents):.4f} | |",
             f"| frame by frame (`{preset}`) | {mean_flicker(results[False]):.4f} | {timing[False]:.0f} s |",
-            f"| Vector-pass warp init + temporal loss (`{preset}`) | {mean_flicker(results[True]):.4f} | "
+            f"| {'Vector-pass warp blend' if preset == 'instant' else 'Vector-pass warp init + temporal loss'} "
+            f"(`{preset}`) | {mean_flicker(results[True]):.4f} | "
             f"{timing[True]:.0f} s |"], (contents, results)
 
 

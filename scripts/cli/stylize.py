@@ -1,6 +1,8 @@
-"""``neural-render stylize``: neural style transfer (Gatys et al.) of an image or render, without Blender.
+"""``neural-render stylize``: neural style transfer (Gatys et al.; or one feed-forward pass with --preset
+instant) of an image or render, without Blender.
 
     neural-render stylize --content render.exr --style painting.jpg --out stylized.exr
+    neural-render stylize --content render.exr --style painting.jpg --preset instant --out preview.exr
     neural-render stylize --content render.exr --style a.png --style b.png --style-weight 0.7 --style-weight 0.3 \
         --preserve-colors --mask objects.png --feather 8 --preset fast --out stylized.exr
 

@@ -103,6 +103,9 @@ def comparisons(device, tiny, work, log):
         ("relight.apply", {"set": set_folder, "world": world}, {}, "relit", TOLERANCE_GEMM),
         ("colorize.auto", {}, {"image": grey}, "image", TOLERANCE_CONV),
         ("colorize.scribbles", {"premultiplied": True}, {"image": grey, "hints": hints}, "image", TOLERANCE_CONV),
+        ("stylize.image", {"preset": "instant"}, {"content": np.repeat(grey, 3, axis=2),
+                                                  "style": (rng.random((64, 64, 3)) * 0.9).astype(np.float32)},
+         "result", TOLERANCE_CONV),
     ]
     caches = {name: jobs.ModelCache() for name in (device, "cpu")}
     for kind, params, inputs, output, tolerance in cases:
@@ -112,7 +115,8 @@ def comparisons(device, tiny, work, log):
             outputs, seconds = run(kind, params, inputs, name, caches[name])
             results[name] = (outputs[output], seconds)
         difference = relative_difference(results[device][0], results["cpu"][0])
-        rows.append((kind, difference, tolerance, results[device][1], results["cpu"][1], ""))
+        label = f"{kind} ({params['preset']})" if "preset" in params else kind
+        rows.append((label, difference, tolerance, results[device][1], results["cpu"][1], ""))
         log(f"{kind}: relative difference {difference:.2e} (tolerance {tolerance:g})")
     # GAN: train a few steps with one seed on each device, then generate from each model on its device.
     textures, seconds = {}, {}
@@ -133,9 +137,9 @@ def comparisons(device, tiny, work, log):
 
 
 def stylize_comparison(device, tiny, caches, log):
-    from neural_render.worker.backbones import vgg16
-    if not os.path.isfile(vgg16.converted_path()):
-        log(f"stylize.image: skipped, no VGG16 weights at {vgg16.converted_path()}")
+    from neural_render.worker.backbones import vgg16, vgg16_imagenet
+    if not vgg16_imagenet.available() and not os.path.isfile(vgg16.converted_path(create=False)):
+        log("stylize.image: skipped, neither VGG16 weights file is here")
         return ("stylize.image", None, TOLERANCE_OPTIMISED, None, None, "skipped: no VGG16 weights file")
     rng = np.random.default_rng(2)
     side = 48 if tiny else 128
@@ -193,6 +197,11 @@ def timings(device, work, log, repeats=3):
     grey = np.clip(rng.normal(0.3, 0.1, (4096, 4096, 1)), 0, 1).astype(np.float32)
     seconds = [run("colorize.auto", {}, {"image": grey}, device, cache)[1] for _ in range(repeats + 1)]
     rows.append(("colorize.auto 4096² (whole job)", float(np.median(seconds[1:])), ""))
+    frame = np.clip(rng.normal(0.4, 0.15, (1080, 1920, 3)), 0, 1).astype(np.float32)
+    style = rng.random((256, 256, 3), dtype=np.float32)
+    seconds = [run("stylize.image", {"preset": "instant"}, {"content": frame, "style": style}, device, cache)[1]
+               for _ in range(repeats + 1)]
+    rows.append(("stylize.image Instant 1920x1080 (whole job)", float(np.median(seconds[1:])), ""))
     model = os.path.join(work, "gan_timing.nrgan")
     exemplar = rng.random((128, 128, 3), dtype=np.float32)
     run("gan.train", {"model_path": model, "steps": 2, "seed": 0}, {"exemplar": exemplar}, device, cache)

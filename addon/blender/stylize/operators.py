@@ -17,7 +17,7 @@ from ...protocol.specs import stylize as spec
 from .. import compositor, datablocks, image_jobs, preferences, render_capture, render_hook, spec_properties
 from ..job_operator import UserFacingError, WorkerJobOperator
 from ..operators import find_image
-from .settings import PANEL_PARAMS
+from .settings import ANIMATION_PRESET_DEFAULT, ANIMATION_PRESET_ITEMS, PANEL_PARAMS
 
 TEMPORARY_NODE = "NR Stylize passes"
 SETTINGS = "neural_render_stylize"
@@ -166,6 +166,10 @@ class NEURALRENDER_OT_stylize_animation(_StylizeOptions, WorkerJobOperator, bpy.
         description="Turn on the view layer's Vector pass (needed for temporal consistency) before rendering")
     temporal: bpy.props.BoolProperty(name="Temporal Consistency", default=True, options={"SKIP_SAVE"},
                                      description="Warp the previous frame with the Vector pass (default: the panel's)")
+    animation_preset: bpy.props.EnumProperty(name="Animation Preset", items=ANIMATION_PRESET_ITEMS,
+                                             default=ANIMATION_PRESET_DEFAULT, options={"SKIP_SAVE"},
+                                             description="The preset for the frames (default: the panel's; "
+                                                         "a 'preset' given by the caller wins)")
 
     def submit_job(self, context, client):
         scene = context.scene
@@ -183,6 +187,8 @@ class NEURALRENDER_OT_stylize_animation(_StylizeOptions, WorkerJobOperator, bpy.
             raise UserFacingError("Cycles writes no Vector pass while motion blur is on: turn motion blur off "
                                   "for the stylized render (or turn Temporal Consistency off)")
         params = self._params(context)
+        if not self.properties.is_property_set("preset"):
+            params["preset"] = self.setting(context, "animation_preset")
         style_inputs = self._style_inputs(context, params)
         folder = tempfile.mkdtemp(prefix="neural-render-stylize-")
         frames = self._render_passes(scene, folder)
@@ -262,11 +268,52 @@ class NEURALRENDER_OT_stylize_animation(_StylizeOptions, WorkerJobOperator, bpy.
         return f"Stylize: {self._count} frames -> {os.path.dirname(first)}"
 
 
-for _operator in (NEURALRENDER_OT_stylize_image, NEURALRENDER_OT_stylize_render, NEURALRENDER_OT_stylize_animation):
+PREVIEW_NAME = "NR Style Preview"
+PREVIEW_SIDE = 512
+
+
+class NEURALRENDER_OT_stylize_preview(_StylizeOptions, WorkerJobOperator, bpy.types.Operator):
+    """Stylize the shown image in Instant mode at preview size (about a second): the result is the
+    'NR Style Preview' datablock, shown in the panel"""
+    bl_idname = "neural_render.stylize_preview"
+    bl_label = "Preview Style"
+    bl_options = {"REGISTER", "UNDO"}
+    job_label = "Preview style"
+
+    image_name: bpy.props.StringProperty(name="Image", description="Image datablock; empty: the shown one")
+    long_side: bpy.props.IntProperty(name="Size", default=PREVIEW_SIDE, min=64, max=2048, options={"SKIP_SAVE"},
+                                     description="Long side of the preview")
+
+    @classmethod
+    def poll(cls, context):
+        image = getattr(getattr(context, "space_data", None), "image", None)
+        return image is None or image.type != "RENDER_RESULT"  # the Render Result has Stylize Render Result
+
+    def submit_job(self, context, client):
+        self._source = find_image(context, self.image_name)
+        params = self._params(context)
+        params["preset"] = "instant"
+        if max(self._source.size) > self.long_side:  # never larger than the image itself
+            params["size"] = self.long_side
+        inputs = {"content": self._source, **self._style_inputs(context, params)}
+        for name, image in inputs.items():
+            if image.size[0] == 0 or image.size[1] == 0 or not image.has_data:
+                raise UserFacingError(f"Image '{image.name}' has no pixels (missing or unreadable file?)")
+        return image_jobs.submit_image_job(client, "stylize.image", params, inputs)
+
+    def apply_result(self, context, handle):
+        image = image_jobs.result_to_datablock(handle, "result", PREVIEW_NAME)
+        datablocks.pack_image(image)
+        return f"Preview: '{image.name}' {image.size[0]}x{image.size[1]}"
+
+
+for _operator in (NEURALRENDER_OT_stylize_image, NEURALRENDER_OT_stylize_render, NEURALRENDER_OT_stylize_animation,
+                  NEURALRENDER_OT_stylize_preview):
     spec_properties.annotate(_operator, spec.IMAGE, OPERATOR_PARAMS, operator=True)
 
 CLASSES = (
     NEURALRENDER_OT_stylize_image,
     NEURALRENDER_OT_stylize_render,
     NEURALRENDER_OT_stylize_animation,
+    NEURALRENDER_OT_stylize_preview,
 )

@@ -75,6 +75,8 @@ def draw_options(layout, settings):
     if settings.mask_source != "NONE":
         column.prop(settings, "feather")
         column.template_ID(settings, "background_style", open="image.open")
+    if settings.preset == "instant":  # one network pass: no optimiser, smoothness or layer weights
+        return
     advanced = layout.box()
     advanced.label(text="Advanced", icon="PREFERENCES")
     advanced.prop(settings, "optimizer")
@@ -96,7 +98,20 @@ class NEURALRENDER_PT_stylize_image(NeuralRenderPanel, bpy.types.Panel):
         if image is not None and image.type == "RENDER_RESULT":
             layout.operator("neural_render.stylize_render", icon="RENDER_RESULT")
         else:
-            layout.operator("neural_render.stylize_image", icon="BRUSH_DATA")
+            row = layout.row(align=True)
+            row.operator("neural_render.stylize_image", icon="BRUSH_DATA")
+            row.operator("neural_render.stylize_preview", icon="HIDE_OFF")
+            draw_preview(layout)
+
+
+def draw_preview(layout):
+    """The last Preview Style result, as a thumbnail in the panel."""
+    from .operators import PREVIEW_NAME
+    preview = bpy.data.images.get(PREVIEW_NAME)
+    if preview is not None:
+        box = layout.box()
+        box.label(text=f"Preview {preview.size[0]}x{preview.size[1]}", icon="IMAGE_DATA")
+        box.template_icon(icon_value=layout.icon(preview), scale=8.0)
 
 
 class NEURALRENDER_PT_stylize_render(NeuralRenderPropertiesPanel, bpy.types.Panel):
@@ -110,6 +125,7 @@ class NEURALRENDER_PT_stylize_render(NeuralRenderPropertiesPanel, bpy.types.Pane
         layout.operator("neural_render.stylize_render", icon="RENDER_RESULT")
         box = layout.box()
         box.label(text="Animation", icon="RENDER_ANIMATION")
+        box.prop(settings, "animation_preset")
         box.prop(settings, "temporal")
         box.prop(settings, "output_directory")
         if settings.temporal and not context.view_layer.use_pass_vector:

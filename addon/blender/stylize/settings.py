@@ -6,6 +6,12 @@ from ...protocol.specs import stylize as spec
 from .. import spec_properties
 
 
+# Stylize Animation has a preset of its own, from the same choices as the job's: Instant by default, so
+# a first look at a shot takes seconds a frame, not minutes.
+ANIMATION_PRESET_ITEMS = [(choice.value, choice.label, choice.description) for choice in spec.PRESET_CHOICES]
+ANIMATION_PRESET_DEFAULT = "instant"
+
+
 class NeuralRenderStyleSlot(bpy.types.PropertyGroup):
     """One style image: a datablock (shown with its thumbnail) and its blend weight."""
     image: bpy.props.PointerProperty(name="Style", type=bpy.types.Image)
@@ -34,6 +40,9 @@ class NeuralRenderStylizeSettings(bpy.types.PropertyGroup):
                                      description="Animations: warp the previous frame with the Vector pass")
     output_directory: bpy.props.StringProperty(name="Output", subtype="DIR_PATH", default="//stylized/",
                                                description="Folder of the stylized EXR sequence")
+    animation_preset: bpy.props.EnumProperty(
+        name="Animation Preset", items=ANIMATION_PRESET_ITEMS, default=ANIMATION_PRESET_DEFAULT,
+        description="The preset of Stylize Animation (Instant: about a second a frame, for previews)")
 
 
 PANEL_PARAMS = spec_properties.panel_names(spec.IMAGE)

@@ -9,6 +9,7 @@ STYLE_LAYERS = ("relu1_1", "relu2_1", "relu3_1", "relu4_1", "relu5_1")
 CONTENT_LAYER = "relu4_2"
 
 PRESET_CHOICES = (
+    Choice("instant", "Instant", "One pass of a feed-forward network (Ghiasi et al.): about a second a frame"),
     Choice("fast", "Fast", "Fewest steps: previews and long animations"),
     Choice("default", "Default", "Balanced quality and time"),
     Choice("quality", "Quality", "More steps at every scale"),
@@ -50,6 +51,7 @@ _COMMON = (
           panel=True),
     Param("init", CHOICE, "Where the optimisation starts", default="content",
           choices=(Choice("content", "Content", "The content image"), Choice("noise", "Noise", "Random noise"),
+                   Choice("instant", "Instant", "The Instant preset's result (one feed-forward pass)"),
                    Choice("previous", "Previous", "An earlier result (input 'previous')"))),
     Param("preserve_colors", BOOL, "Transfer in luminance only: keep the content's colours", default=False,
           label="Preserve Colors", panel=True),
@@ -87,7 +89,11 @@ _COMMON = (
 _TEMPORAL_WEIGHT = Param("temporal_weight", FLOAT, "Weight of the temporal term (the warped previous "
                          "frame)", low=0.0, high=1e6, cli="")
 
-_ONE_FRAME = merged(_COMMON, (_TEMPORAL_WEIGHT,))
+_TEMPORAL_BLEND = Param("temporal_blend", FLOAT, "Instant preset: the share of the warped previous "
+                        "stylized frame kept where the motion is reliable (0: every frame on its own)",
+                        default=0.5, low=0.0, high=0.95, cli="")
+
+_ONE_FRAME = merged(_COMMON, (_TEMPORAL_WEIGHT, _TEMPORAL_BLEND))
 
 IMAGE = JobSpec(
     "stylize.image", "Neural style transfer (Gatys et al.) of one image", _ONE_FRAME,
@@ -106,6 +112,7 @@ SEQUENCE = JobSpec(
     "stylize.sequence", "Frames stylized in order, each written atomically as soon as it is done",
     merged(_COMMON, (
         _TEMPORAL_WEIGHT,
+        _TEMPORAL_BLEND,
         Param("frames", OBJECT, "[{'content': path, 'vector': path or null, 'layer': EXR layer or null, "
               "'vector_layer': ...}]", required=True, cli=""),
         Param("output_pattern", PATH, "Where frames go: /dir/stylized_####.exr (#### = frame number)",

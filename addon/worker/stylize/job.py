@@ -15,6 +15,7 @@ from ..jobs import JobInputError, job
 from . import backbone, losses, masks, multiscale, pipeline, styles, temporal
 
 MAX_SIDE = spec.MAX_SIDE
+INSTANT = "instant"
 
 
 # -- parameters ---------------------------------------------------------------------------------
@@ -64,6 +65,8 @@ def _style_list(params, inputs, stem, weights_name):
 
 
 def _schedule(params):
+    if params["preset"] == INSTANT:  # no optimisation: the schedule is never used
+        return multiscale.PRESETS["fast"]
     schedule = multiscale.PRESETS[params["preset"]]
     steps = params["steps"]
     if steps is not None:  # the coarsest pass gets `steps`; finer ones keep the preset's proportions
@@ -158,6 +161,20 @@ def _network(context, params):
         raise JobInputError(str(error)) from None
 
 
+def _instant_style(context, params, request, content):
+    """The feed-forward networks (kept warm between jobs) with this request's style vectors."""
+    from ..model_store import ModelFileError
+    from .instant import frame as instant_frame
+    from .instant import weights as instant_weights
+    try:
+        networks = context.models.get(("stylize.instant", str(context.device)),
+                                      lambda: instant_weights.load(context.device))
+    except ModelFileError as error:
+        raise JobInputError(str(error)) from None
+    _, _, _, network_input = pipeline.prepare(content, request)
+    return instant_frame.InstantStyle(networks, request, params["strength"], network_input)
+
+
 # -- jobs -----------------------------------------------------------------------------------------
 def _check_big_enough(image, what="content image"):
     height, width = image.shape[:2]
@@ -172,6 +189,13 @@ def stylize_image(context, params, inputs):
     _check_big_enough(content)
     height, width = content.shape[:2]
     request = build_request(params, inputs, height, width)
+    if params["preset"] == INSTANT:
+        started = time.monotonic()
+        context.progress(0.0, "instant style: loading the networks")
+        style = _instant_style(context, params, request, content)
+        result, _ = style.stylize(content, context.stage(0.0, 1.0, "instant style: "))
+        context.progress(1.0, f"stylized {width}x{height} px in Instant mode in {time.monotonic() - started:.1f} s")
+        return {"result": result}
     context.progress(0.0, "loading the network")
     network, used, note = _network(context, params)
     previous = None
@@ -181,8 +205,13 @@ def stylize_image(context, params, inputs):
             raise JobInputError(f"the previous result is {earlier.shape[1]}x{earlier.shape[0]} px, the content "
                                 f"{width}x{height} px")
         previous = _previous_display(earlier, request)
+    start = None
+    if request.settings.init == INSTANT:  # the coarsest scale starts from the feed-forward result
+        context.progress(0.0, "instant style: the starting image")
+        _, start = _instant_style(context, params, request, content).stylize(content)
     started = time.monotonic()
-    result, _, _ = pipeline.stylize(network, content, request, context.stage(0.0, 1.0, f"{used}: "), previous)
+    result, _, _ = pipeline.stylize(network, content, request, context.stage(0.0, 1.0, f"{used}: "), previous,
+                                    start=start)
     context.progress(1.0, f"stylized {width}x{height} px with {used} in {time.monotonic() - started:.1f} s"
                      + (f" ({note})" if note else ""))
     return {"result": result}
@@ -227,9 +256,14 @@ def stylize_frame(context, params, inputs):
         if vector.shape[2] != 4 or (previous_vector is not None and previous_vector.shape[2] != 4):
             raise JobInputError("a Vector pass has 4 channels (to previous xy, to next zw)")
         previous = _temporal_inputs(request, vector, earlier, previous_vector)
-    context.progress(0.0, "loading the network")
-    network, used, _ = _network(context, params)
-    result, _, _ = pipeline.stylize(network, content, request, context.stage(0.0, 1.0, f"{used}: "), previous)
+    if params["preset"] == INSTANT:
+        style = _instant_style(context, params, request, content)
+        result, _ = style.stylize(content, context.stage(0.0, 1.0, "instant style: "), previous,
+                                  params["temporal_blend"])
+    else:
+        context.progress(0.0, "loading the network")
+        network, used, _ = _network(context, params)
+        result, _, _ = pipeline.stylize(network, content, request, context.stage(0.0, 1.0, f"{used}: "), previous)
     confidence = np.ones((height, width, 1), np.float32) if previous is None else \
         previous[1][0].permute(1, 2, 0).numpy()
     context.progress(1.0, f"stylized frame {width}x{height} px")
@@ -272,9 +306,13 @@ def stylize_sequence(context, params, inputs):
             if use_temporal and params["temporal_weight"] is None:
                 request.settings.weights.temporal = spec.DEFAULT_TEMPORAL_WEIGHT
             context.progress(0.0, "loading the network")
-            network, used, _ = _network(context, params)
-            _, _, _, network_input = pipeline.prepare(content, request)
-            targets = pipeline.TargetCache(network, request, network_input)
+            if params["preset"] == INSTANT:
+                used = "Instant mode"
+                instant = _instant_style(context, params, request, content)
+            else:
+                network, used, _ = _network(context, params)
+                _, _, _, network_input = pipeline.prepare(content, request)
+                targets = pipeline.TargetCache(network, request, network_input)
         elif content.shape[:2] != (height_0, width_0):
             raise JobInputError(f"frame {number} is {width}x{height} px, the first frame {width_0}x{height_0} px")
         height_0, width_0 = height, width
@@ -291,7 +329,10 @@ def stylize_sequence(context, params, inputs):
         if use_temporal and previous_result is not None:
             previous = _temporal_inputs(request, vector, previous_result, previous_vector)
         report = context.stage(index / len(frames), 1.0 / len(frames), f"frame {index + 1}/{len(frames)}: ")
-        result, _, _ = pipeline.stylize(network, content, request, report, previous, targets)
+        if params["preset"] == INSTANT:
+            result, _ = instant.stylize(content, report, previous, params["temporal_blend"])
+        else:
+            result, _, _ = pipeline.stylize(network, content, request, report, previous, targets)
         write_image(frame_path(pattern, number), result)
         previous_result, previous_vector, last = result, vector, result
     context.progress(1.0, f"stylized {len(frames)} frames with {used}")

@@ -75,14 +75,15 @@ def _at(tensor, height, width):
     return None if tensor is None else resize(tensor, height, width)
 
 
-def stylize(network, content, targets_for, settings, region_masks=None, previous=None, report=None):
+def stylize(network, content, targets_for, settings, region_masks=None, previous=None, report=None, start=None):
     """Stylize the (1, 3, H, W) display-referred ``content``; returns (image, {term: float} at full size).
 
     ``targets_for((h, w))`` gives {region: {layer: Gram}} for an output of that size (styles are
     resized with the output, so their strokes keep the same relative size at every scale).
     ``region_masks``: {region: (1, 1, H, W)}; ``previous``: (warped previous result, confidence), both
     full size: each scale starts from it where it is valid and the temporal term holds the result to it.
-    ``report(fraction, message)`` is called after every evaluation (progress and cancel).
+    ``report(fraction, message)`` is called after every evaluation (progress and cancel). ``start``: a
+    full-size image (the Instant result) the coarsest scale starts from, instead of ``settings.init``.
     """
     height, width = content.shape[-2:]
     sizes = scale_sizes(height, width, settings.schedule.coarse_side)
@@ -96,14 +97,16 @@ def stylize(network, content, targets_for, settings, region_masks=None, previous
         temporal = None
         if previous is not None:
             temporal = (_at(previous[0], h, w), _at(previous[1], h, w))
-        if image is None:
-            start = optimize.initial_image(settings.init if settings.init != "previous" else "content",
-                                           scaled_content, seed=settings.seed)
+        if image is None and start is not None:
+            initial = resize(start, h, w)
+        elif image is None:
+            initial = optimize.initial_image(settings.init if settings.init in ("content", "noise") else "content",
+                                             scaled_content, seed=settings.seed)
         else:
-            start = upsample(image, h, w)
+            initial = upsample(image, h, w)
         if temporal is not None:  # where the previous frame is visible, start from it
             warped, confidence = temporal
-            start = confidence * warped + (1.0 - confidence) * start
+            initial = confidence * warped + (1.0 - confidence) * initial
         objective = Objective(network, scaled_content, targets_for((h, w)), settings.weights, masks, temporal,
                               max_pixels=settings.max_pixels)
 
@@ -114,7 +117,7 @@ def stylize(network, content, targets_for, settings, region_masks=None, previous
                        f"scale {scale}/{len(sizes)} ({size[0]}x{size[1]}): step {done}/{budget}, "
                        f"loss {current.get('total', math.nan):.4g}")
 
-        image, parts = optimize.optimise(objective, start, budget, settings.optimizer, report=on_evaluation)
+        image, parts = optimize.optimise(objective, initial, budget, settings.optimizer, report=on_evaluation)
         image = image.clamp(0.0, 1.0)
         done_cost += costs[index]
     return image, parts

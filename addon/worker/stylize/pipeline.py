@@ -100,11 +100,12 @@ def region_masks(request, height, width):
     return regions
 
 
-def stylize(network, image, request, report=None, previous=None, targets=None):
+def stylize(network, image, request, report=None, previous=None, targets=None, start=None):
     """Stylize one (H, W, C) scene-linear image. Returns (result (H, W, 3|4) linear, display (1, 3, H, W), parts).
 
     ``previous``: (warped previous display result (1, 3, H, W), confidence (1, 1, H, W)) for animation
-    frames; ``targets``: a TargetCache to reuse across frames.
+    frames; ``targets``: a TargetCache to reuse across frames; ``start``: display-referred (1, 3, H, W)
+    image the coarsest scale starts from (the Instant result).
     """
     linear, alpha, display, network_input = prepare(image, request)
     height, width = display.shape[-2:]
@@ -112,10 +113,19 @@ def stylize(network, image, request, report=None, previous=None, targets=None):
     if targets is None:
         targets = TargetCache(network, request, network_input.to(device))
     previous_device = None if previous is None else tuple(part.to(device) for part in previous)
+    if start is not None and request.preserve_colors:  # the optimisation works on luminance
+        start = colour.luminance_image(start)
     result, parts = multiscale.stylize(network, network_input.to(device), targets, request.settings,
                                        _on_device(region_masks(request, height, width), device),
-                                       previous_device, report)
-    result = result.cpu()
+                                       previous_device, report, None if start is None else start.to(device))
+    output, display_result = finish(result.cpu(), linear, alpha, display, request)
+    return output, display_result, parts
+
+
+def finish(result, linear, alpha, display, request):
+    """A stylized display-referred (1, 3, H, W) result -> ((H, W, 3|4) scene-linear output, the display
+    result): colours of the content (luminance-only transfer), inverse view transform, highlights,
+    the mask's composite with the original (when no background style), alpha."""
     if request.preserve_colors:
         result = colour.combine_luminance(result, display)
     display_result = result
@@ -130,7 +140,7 @@ def stylize(network, image, request, report=None, previous=None, targets=None):
         if request.premultiplied:
             output = output * alpha[:, :, None]
         output = np.concatenate([output, alpha[:, :, None]], axis=2)
-    return np.ascontiguousarray(output, dtype=np.float32), display_result, parts
+    return np.ascontiguousarray(output, dtype=np.float32), display_result
 
 
 def _on_device(region_masks, device):

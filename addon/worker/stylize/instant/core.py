@@ -65,7 +65,12 @@ def _padded(display):
 
 
 def _run(transformer, display, vector, statistics=None):
+    """One pass; the norms see the real pixels only, not the padding (nor, for a tile, its halo)."""
     padded, (height, width) = _padded(display)
+    statistics = statistics or NormStatistics()
+    statistics.input_size = padded.shape[-2:]
+    if statistics.window is None:
+        statistics.window = (0, 0, height, width)
     with torch.no_grad():
         return transformer(padded, vector, statistics)[..., :height, :width]
 
@@ -116,9 +121,7 @@ def transform(transformer, display, vector, max_pixels=MAX_PIXELS, report=None):
     for sweep, key in enumerate(keys):
         measured = []
         for (top, left, bottom, right), (outer_top, outer_left, outer_bottom, outer_right) in tiles:
-            tile_height, tile_width = outer_bottom - outer_top, outer_right - outer_left
-            window = ((top - outer_top) / tile_height, (left - outer_left) / tile_width,
-                      (bottom - outer_top) / tile_height, (right - outer_left) / tile_width)
+            window = (top - outer_top, left - outer_left, bottom - outer_top, right - outer_left)
             recorder = NormStatistics(statistics, window, stop_after=key)
             try:
                 _run(transformer, display[..., outer_top:outer_bottom, outer_left:outer_right], vector, recorder)

@@ -84,10 +84,11 @@ class ConditionalInstanceNorm(nn.Module):
         self.offset = nn.Conv2d(STYLE_DIM, channels, 1)
 
     def forward(self, x, style, statistics=None, key=None):
-        mean = x.mean((2, 3), keepdim=True)
-        variance = (x - mean).square().mean((2, 3), keepdim=True)
-        if statistics is not None:
-            statistics.measured[key] = statistics.measure(x) if statistics.window else (mean, variance)
+        if statistics is None:
+            mean = x.mean((2, 3), keepdim=True)
+            variance = (x - mean).square().mean((2, 3), keepdim=True)
+        else:
+            mean, variance, _ = statistics.measured[key] = statistics.measure(x)
             if key == statistics.stop_after:
                 raise MeasuredEnough()
             if key in statistics.fixed:
@@ -100,20 +101,25 @@ class MeasuredEnough(Exception):
 
 
 class NormStatistics:
-    """What the instance norms of one pass measure (``measured``, by layer) and, optionally, the
-    statistics they must normalise with instead of their own (``fixed``)."""
+    """What the instance norms of one pass measure (``measured``: mean, variance, pixels by layer) and
+    optionally the statistics they must normalise with instead (``fixed``). Norms measure, and
+    normalise with, the ``window`` (top, left, bottom, right in input pixels of an input of
+    ``input_size``) only: the real frame inside its padding, or the kept middle of a tile."""
 
     def __init__(self, fixed=None, window=None, stop_after=None):
         self.fixed = fixed or {}
         self.measured = {}
-        self.window = window  # (top, left, bottom, right) as fractions of the input: measure only there
+        self.window = window
+        self.input_size = None
         self.stop_after = stop_after
 
     def measure(self, x):
-        """(mean, variance, pixels) of ``x`` inside the window, at whatever resolution ``x`` has."""
-        height, width = x.shape[-2:]
-        top, left, bottom, right = self.window
-        inside = x[..., round(top * height):round(bottom * height), round(left * width):round(right * width)]
+        inside = x
+        if self.window is not None:
+            height, width = x.shape[-2:]
+            scale_y, scale_x = height / self.input_size[0], width / self.input_size[1]
+            top, left, bottom, right = self.window
+            inside = x[..., round(top * scale_y):round(bottom * scale_y), round(left * scale_x):round(right * scale_x)]
         mean = inside.mean((2, 3), keepdim=True)
         return mean, (inside - mean).square().mean((2, 3), keepdim=True), inside.shape[-2] * inside.shape[-1]
 
