@@ -115,7 +115,7 @@ def test_a_sequence_blends_the_warped_previous_frame_where_motion_is_reliable(st
         write_image(str(vector), np.zeros((32, 48, 4), np.float32))
         frames.append({"content": str(path), "vector": str(vector)})
     pattern = str(tmp_path / "out_####.exr")
-    run("stylize.sequence", {"frames": frames, "output_pattern": pattern}, {"style": style})
+    run("stylize.sequence", {"frames": frames, "output_pattern": pattern, "temporal_blend": 0.5}, {"style": style})
     written = [read_image(str(tmp_path / f"out_{index + 1:04d}.exr")) for index in range(4)]
     assert all(image.shape == (32, 48, 4) for image in written)
     # The changed frame: between its stand-alone result and the previous frame's (half of each).

@@ -188,7 +188,9 @@ bpy.ops.render.render(animation=True)
 '''
 
 
-def flicker_rows(style, frames=6, preset="fast"):
+def flicker_rows(style, frames=6, preset="fast", blends=()):
+    """Flicker of ``preset`` frame by frame and with temporal consistency on a rendered camera move;
+    ``blends``: further runs of Instant's warp blend at these ``temporal_blend`` values."""
     from neural_render.worker import jobs
     from neural_render.worker.imageio.files import read_image
     from neural_render.worker.stylize import colour, temporal
@@ -203,16 +205,19 @@ def flicker_rows(style, frames=6, preset="fast"):
     style_linear = colour.srgb_decode(torch.from_numpy(style)).numpy()
     results = {}
     timing = {}
-    for use_temporal in (False, True):
-        pattern = os.path.join(folder, f"{'temporal' if use_temporal else 'plain'}_####.exr")
-        context = jobs.JobContext("bench", torch.device("cpu"), threading.Event(), lambda f, m: None, {})
+    cache = jobs.ModelCache()  # the network stays loaded across the two runs, as in the worker
+    temporal_label = "Vector-pass warp blend" if preset == "instant" else "Vector-pass warp init + temporal loss"
+    runs = [(f"frame by frame (`{preset}`)", {"temporal": False}), (f"{temporal_label} (`{preset}`)", {"temporal": True})]
+    runs += [(f"{temporal_label} {blend:g} (`{preset}`)", {"temporal": True, "temporal_blend": blend}) for blend in blends]
+    for index, (label, options) in enumerate(runs):
+        pattern = os.path.join(folder, f"run{index}_####.exr")
+        context = jobs.JobContext("bench", torch.device("cpu"), threading.Event(), lambda f, m: None, cache)
         started = time.monotonic()
         jobs.find("stylize.sequence")(context, {
             "frames": [{"content": path, "layer": "Image", "vector_layer": "Vector"} for path in paths],
-            "output_pattern": pattern, "temporal": use_temporal, "preset": preset},
-            {"style": style_linear})
-        timing[use_temporal] = time.monotonic() - started
-        results[use_temporal] = [read_image(pattern.replace("####", f"{n:04d}")) for n in range(1, frames + 1)]
+            "output_pattern": pattern, "preset": preset, **options}, {"style": style_linear})
+        timing[label] = time.monotonic() - started
+        results[label] = [read_image(pattern.replace("####", f"{n:04d}")) for n in range(1, frames + 1)]
     from neural_render.worker.imageio.exr import read_exr_part  # Blender writes each pass as an EXR part
     vectors = [read_exr_part(path, "Vector") for path in paths]
     contents = [read_exr_part(path, "Image") for path in paths]
@@ -227,11 +232,9 @@ def flicker_rows(style, frames=6, preset="fast"):
             values.append(temporal.flicker(current, previous, to_previous, confidence))
         return float(np.mean(values))
 
-    return [f"| render (no stylization) | {mean_flicker(contents):.4f} | |",
-            f"| frame by frame (`{preset}`) | {mean_flicker(results[False]):.4f} | {timing[False]:.0f} s |",
-            f"| {'Vector-pass warp blend' if preset == 'instant' else 'Vector-pass warp init + temporal loss'} "
-            f"(`{preset}`) | {mean_flicker(results[True]):.4f} | "
-            f"{timing[True]:.0f} s |"], (contents, results)
+    rows = [f"| render (no stylization) | {mean_flicker(contents):.4f} | |"]
+    rows += [f"| {label} | {mean_flicker(results[label]):.4f} | {timing[label]:.0f} s |" for label, _ in runs]
+    return rows, (contents, results)
 
 
 def contact_sheet(path, content_linear, style, result):

@@ -97,6 +97,15 @@ class _StylizeOptions:
         return inputs
 
 
+    def _image_inputs(self, context, params):
+        """The source datablock (``self._source``) with the styles and mask, each checked for pixels."""
+        inputs = {"content": self._source, **self._style_inputs(context, params)}
+        for image in inputs.values():
+            if image.size[0] == 0 or image.size[1] == 0 or not image.has_data:
+                raise UserFacingError(f"Image '{image.name}' has no pixels (missing or unreadable file?)")
+        return inputs
+
+
 OPERATOR_PARAMS = (*PANEL_PARAMS, "steps")
 
 
@@ -114,11 +123,7 @@ class NEURALRENDER_OT_stylize_image(_StylizeOptions, WorkerJobOperator, bpy.type
         if self._source.type == "RENDER_RESULT":
             raise UserFacingError("This is the Render Result: use Stylize Render Result")
         params = self._params(context)
-        inputs = {"content": self._source, **self._style_inputs(context, params)}
-        for name, image in inputs.items():
-            if image.size[0] == 0 or image.size[1] == 0 or not image.has_data:
-                raise UserFacingError(f"Image '{image.name}' has no pixels (missing or unreadable file?)")
-        return image_jobs.submit_image_job(client, "stylize.image", params, inputs)
+        return image_jobs.submit_image_job(client, "stylize.image", params, self._image_inputs(context, params))
 
     def apply_result(self, context, handle):
         image = image_jobs.result_to_datablock(handle, "result", datablocks.result_name("Stylized", self._source.name))
@@ -295,11 +300,7 @@ class NEURALRENDER_OT_stylize_preview(_StylizeOptions, WorkerJobOperator, bpy.ty
         params["preset"] = "instant"
         if max(self._source.size) > self.long_side:  # never larger than the image itself
             params["size"] = self.long_side
-        inputs = {"content": self._source, **self._style_inputs(context, params)}
-        for name, image in inputs.items():
-            if image.size[0] == 0 or image.size[1] == 0 or not image.has_data:
-                raise UserFacingError(f"Image '{image.name}' has no pixels (missing or unreadable file?)")
-        return image_jobs.submit_image_job(client, "stylize.image", params, inputs)
+        return image_jobs.submit_image_job(client, "stylize.image", params, self._image_inputs(context, params))
 
     def apply_result(self, context, handle):
         image = image_jobs.result_to_datablock(handle, "result", PREVIEW_NAME)

@@ -91,7 +91,7 @@ _TEMPORAL_WEIGHT = Param("temporal_weight", FLOAT, "Weight of the temporal term 
 
 _TEMPORAL_BLEND = Param("temporal_blend", FLOAT, "Instant preset: the share of the warped previous "
                         "stylized frame kept where the motion is reliable (0: every frame on its own)",
-                        default=0.5, low=0.0, high=0.95, cli="")
+                        default=0.7, low=0.0, high=0.95, cli="")  # 0.7: flicker and lag measured in BENCHMARKS.md
 
 _ONE_FRAME = merged(_COMMON, (_TEMPORAL_WEIGHT, _TEMPORAL_BLEND))
 

@@ -50,7 +50,7 @@ class InstantStyle:
         result = core.transform(self.transformer, working.clamp(0, 1), vector, max_pixels, report)
         return F.interpolate(result, size=(height, width), mode="bicubic", align_corners=False).clamp(0.0, 1.0)
 
-    def stylize(self, image, report=None, previous=None, temporal_blend=0.5, max_pixels=core.MAX_PIXELS):
+    def stylize(self, image, report=None, previous=None, temporal_blend=0.7, max_pixels=core.MAX_PIXELS):
         """(H, W, C) scene-linear -> ((H, W, 3|4) scene-linear result, display result (1, 3, H, W))."""
         request = self.request
         linear, alpha, display, network_input = pipeline.prepare(image, request)
