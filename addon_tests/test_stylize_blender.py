@@ -246,6 +246,8 @@ def test_preview_style_stylizes_the_image_at_preview_size_in_instant_mode(scene_
     log.clear()
     panels.NEURALRENDER_PT_stylize_image.draw_panel(None, Layout(), context, settings)
     assert not any(kind == "prop" and args[1] == "optimizer" for kind, args, _ in log)
+    labels = [kwargs.get("text", "") for kind, _, kwargs in log if kind == "label"]
+    assert any("Ghiasi" in label for label in labels) and any("Apache-2.0" in label for label in labels), labels
 
 
 def test_stylize_animation_defaults_to_the_instant_preset(addon, tmp_path):

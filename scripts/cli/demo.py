@@ -20,8 +20,10 @@ def add_parser(subparsers):
     parser.add_argument("--out", default="demo_output", help="output folder (created)")
     parser.add_argument("--size", type=int, nargs=2, default=(480, 270), metavar=("W", "H"))
     parser.add_argument("--samples", type=int, default=16, help="Cycles samples of the sample render")
-    parser.add_argument("--stylize-preset", choices=("fast", "default", "quality"), default="fast",
-                        help="stylize preset (default: fast, about a minute on 2 CPU cores at 480x270)")
+    from neural_render.protocol.specs.stylize import PRESET_CHOICES
+    parser.add_argument("--stylize-preset", choices=[choice.value for choice in PRESET_CHOICES], default="fast",
+                        help="stylize preset (default: fast, about a minute on 2 CPU cores at 480x270; "
+                             "instant: under a second)")
     parser.add_argument("--gan-minutes", type=float, default=1.0,
                         help="GAN training time on the render (10 gives the quality in docs/BENCHMARKS.md)")
     return parser

@@ -76,6 +76,7 @@ def draw_options(layout, settings):
         column.prop(settings, "feather")
         column.template_ID(settings, "background_style", open="image.open")
     if settings.preset == "instant":  # one network pass: no optimiser, smoothness or layer weights
+        draw_instant_model(layout)
         return
     advanced = layout.box()
     advanced.label(text="Advanced", icon="PREFERENCES")
@@ -83,6 +84,18 @@ def draw_options(layout, settings):
     advanced.prop(settings, "tv_weight")
     advanced.label(text="Style Layer Weights (relu1_1 ... relu5_1)")
     advanced.row(align=True).prop(settings, "layer_weights", text="")
+
+
+def draw_instant_model(layout):
+    """Which network Instant runs and under which licence (its model card)."""
+    from ...protocol import model_cards
+    card = model_cards.card("magenta_arbitrary_style")
+    box = layout.box()
+    if card is None:
+        box.label(text="Instant: the network's weights are missing (reinstall the extension)", icon="ERROR")
+        return
+    box.label(text=card.get("title", "Instant style network"), icon="INFO")
+    box.label(text=card.get("licence", ""))
 
 
 class NEURALRENDER_PT_stylize_image(NeuralRenderPanel, bpy.types.Panel):
