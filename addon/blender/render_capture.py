@@ -112,8 +112,7 @@ def _exr_output(scene):
     """
     settings = scene.render.image_settings
     saved = _snapshot(settings)
-    saved_nested = {name: _snapshot(getattr(settings, name)) for name in _NESTED_SETTINGS
-                    if hasattr(settings, name)}
+    saved_nested = {name: _snapshot(getattr(settings, name)) for name in _nested_settings(settings)}
     try:
         datablocks.configure_exr_output(settings, convert_to_rec709=False)
         yield
@@ -121,6 +120,16 @@ def _exr_output(scene):
         _restore(settings, saved)
         for name, values in saved_nested.items():
             _restore(getattr(settings, name), values)
+
+
+def _nested_settings(settings):
+    """The nested colour settings that hold a value: the output's linear colour space only under a colour
+    override (otherwise it is unset, and merely reading its name makes Blender warn that '-1' matches
+    no enum)."""
+    names = [name for name in _NESTED_SETTINGS if hasattr(settings, name)]
+    if getattr(settings, "color_management", "OVERRIDE") != "OVERRIDE":
+        names = [name for name in names if name != "linear_colorspace_settings"]
+    return names
 
 
 def _snapshot(struct):

@@ -130,8 +130,10 @@ def _exr_output(scene):
     """The scene's output set to 32-bit float Linear Rec.709 EXR while capturing, then put back."""
     settings = scene.render.image_settings
     saved = [(name, getattr(settings, name)) for name in _OUTPUT_SETTINGS if hasattr(settings, name)]
-    saved_linear = settings.linear_colorspace_settings.name if hasattr(settings, "linear_colorspace_settings") \
-        else None
+    # The linear colour space holds a value only under a colour override; reading it otherwise makes
+    # Blender warn "current value '-1' matches no enum".
+    saved_linear = settings.linear_colorspace_settings.name \
+        if getattr(settings, "color_management", None) == "OVERRIDE" else None
     try:
         datablocks.configure_exr_output(settings, convert_to_rec709=True)
         yield
