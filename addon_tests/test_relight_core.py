@@ -181,6 +181,7 @@ def test_lights_csv_with_calibration_and_irradiance(tmp_path):
     ("duplicate_direction", r"'l00\.exr' and 'l01\.exr' have the same direction"),
     ("duplicate_file", r"'l00\.exr' is listed twice"),
     ("header", r"lights\.csv': the header must be"),
+    ("huge_calibration", r"lights\.csv' line 2 \(l00\.exr\): calibration .* is above 1e\+06"),
 ])
 def test_set_errors_name_the_file(tmp_path, case, pattern):
     folder, names, directions = _write_set(tmp_path / case)
@@ -197,10 +198,13 @@ def test_set_errors_name_the_file(tmp_path, case, pattern):
         rows[1] = rows[1].split(",")[0] + "," + ",".join(rows[0].split(",")[1:])
     elif case == "duplicate_file":
         rows[1] = names[0] + "," + ",".join(rows[1].split(",")[1:])
+    elif case == "huge_calibration":  # a valid number, but a gain that would overflow the relit sum
+        rows = [row + (",1e300,1,1" if index == 0 else ",1,1,1") for index, row in enumerate(rows)]
     if case == "header":
         (folder / "lights.csv").write_text("file,x,y\n" + "\n".join(rows))
     else:
-        (folder / "lights.csv").write_text("file,x,y,z\n" + "\n".join(rows) + "\n")
+        header = "file,x,y,z,r,g,b" if case == "huge_calibration" else "file,x,y,z"
+        (folder / "lights.csv").write_text(header + "\n" + "\n".join(rows) + "\n")
     with pytest.raises(LightSetError, match=pattern):
         light_sets.load_light_set(folder)
 

@@ -21,6 +21,10 @@ from dataclasses import dataclass
 
 import numpy as np
 
+# A light's calibration gain (r, g, b over irradiance) past this overflows float32 sums of a few
+# thousand lights; real calibrations are within a few orders of magnitude of 1.
+MAX_CALIBRATION_SCALE = 1e6
+
 from ...protocol import sphere
 from ...protocol.specs.relight import LIGHT_GRID, LIGHTS_CSV
 from ..imageio.errors import ImageFileError
@@ -150,6 +154,10 @@ def parse_lights_csv(path):
         irradiance = _number(row[column["irradiance"]], where, "irradiance") if "irradiance" in column else 1.0
         if (rgb < 0).any() or irradiance <= 0:
             raise LightSetError(f"{where} ({name}): calibration r,g,b must be >= 0 and irradiance > 0")
+        if (rgb / irradiance > MAX_CALIBRATION_SCALE).any():  # refused here, not as an overflowed result
+            raise LightSetError(f"{where} ({name}): calibration r,g,b / irradiance = "
+                                f"{tuple(float(f'{v:.3g}') for v in rgb / irradiance)} is above "
+                                f"{MAX_CALIBRATION_SCALE:g}: a light's gain that large would overflow the result")
         files.append(inside_set(folder, name, where))
         directions.append(direction / length)
         scales.append(rgb / irradiance)
