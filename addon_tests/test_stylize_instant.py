@@ -147,3 +147,17 @@ def test_the_optimisation_presets_can_start_from_the_instant_result(photo, style
     from_content = run("stylize.image", dict(few_steps, init="content"), inputs)["result"]
     # Two evaluations move little: each result stays near where it started.
     assert np.abs(from_instant - instant).mean() < 0.5 * np.abs(from_content - instant).mean()
+
+
+def test_a_sequence_starts_its_first_frame_from_the_instant_result_too(photo, style, tmp_path):
+    _, linear = photo
+    path = tmp_path / "frame_0001.exr"
+    write_image(str(path), linear)
+    pattern = str(tmp_path / "out_####.exr")
+    few_steps = {"preset": "fast", "steps": 2, "backbone": "vgg16_hed"}
+    instant = run("stylize.image", {}, {"content": linear, "style": style})["result"]
+    run("stylize.sequence", dict(few_steps, init="instant", temporal=False, frames=[{"content": str(path)}],
+                                 output_pattern=pattern), {"style": style})
+    from_instant = read_image(pattern.replace("####", "0001"))
+    from_content = run("stylize.image", dict(few_steps, init="content"), {"content": linear, "style": style})["result"]
+    assert np.abs(from_instant - instant).mean() < 0.5 * np.abs(from_content - instant).mean()

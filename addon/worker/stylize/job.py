@@ -175,6 +175,12 @@ def _instant_style(context, params, request, content):
     return instant_frame.InstantStyle(networks, request, params["strength"], network_input)
 
 
+def _instant_start(context, params, request, content):
+    """The Instant result (display-referred) the optimisation starts from with init 'instant'."""
+    context.progress(0.0, "instant style: the starting image")
+    return _instant_style(context, params, request, content).stylize(content)[1]
+
+
 # -- jobs -----------------------------------------------------------------------------------------
 def _check_big_enough(image, what="content image"):
     height, width = image.shape[:2]
@@ -207,8 +213,7 @@ def stylize_image(context, params, inputs):
         previous = _previous_display(earlier, request)
     start = None
     if request.settings.init == INSTANT:  # the coarsest scale starts from the feed-forward result
-        context.progress(0.0, "instant style: the starting image")
-        _, start = _instant_style(context, params, request, content).stylize(content)
+        start = _instant_start(context, params, request, content)
     started = time.monotonic()
     result, _, _ = pipeline.stylize(network, content, request, context.stage(0.0, 1.0, f"{used}: "), previous,
                                     start=start)
@@ -263,7 +268,11 @@ def stylize_frame(context, params, inputs):
     else:
         context.progress(0.0, "loading the network")
         network, used, _ = _network(context, params)
-        result, _, _ = pipeline.stylize(network, content, request, context.stage(0.0, 1.0, f"{used}: "), previous)
+        start = None
+        if previous is None and request.settings.init == INSTANT:
+            start = _instant_start(context, params, request, content)
+        result, _, _ = pipeline.stylize(network, content, request, context.stage(0.0, 1.0, f"{used}: "), previous,
+                                        start=start)
     confidence = np.ones((height, width, 1), np.float32) if previous is None else \
         previous[1][0].permute(1, 2, 0).numpy()
     context.progress(1.0, f"stylized frame {width}x{height} px")
@@ -332,7 +341,10 @@ def stylize_sequence(context, params, inputs):
         if params["preset"] == INSTANT:
             result, _ = instant.stylize(content, report, previous, params["temporal_blend"])
         else:
-            result, _, _ = pipeline.stylize(network, content, request, report, previous, targets)
+            start = None
+            if previous is None and request.settings.init == INSTANT:  # no earlier frame to start from
+                start = _instant_start(context, params, request, content)
+            result, _, _ = pipeline.stylize(network, content, request, report, previous, targets, start=start)
         write_image(frame_path(pattern, number), result)
         previous_result, previous_vector, last = result, vector, result
     context.progress(1.0, f"stylized {len(frames)} frames with {used}")
