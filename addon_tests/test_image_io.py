@@ -170,3 +170,16 @@ def test_an_int32_tiff_with_negative_pixels_is_refused(tmp_path):
     with pytest.raises(files.ImageFileError, match="negative integer pixels"):
         files.read_image(str(path))
 
+
+
+@pytest.mark.parametrize("channels, message", [
+    ([("R", 1), ("G", 1), ("B", 1), ("Z", 2)], "different resolutions"),       # a subsampled extra channel
+    ([("R", 1), ("G", 2), ("B", 2)], "different resolutions"),                 # subsampled colour channels
+    ([("Y", 1), ("RY", 2), ("BY", 2)], r"luminance and chroma \(Y, RY, BY\)"),  # read as Y alone: colour lost
+])
+def test_subsampled_and_luminance_chroma_exrs_are_refused_not_misread(tmp_path, channels, message):
+    from fixtures.malformed_inputs import subsampled_exr_bytes
+    path = tmp_path / "subsampled.exr"
+    path.write_bytes(subsampled_exr_bytes(channels))
+    with pytest.raises(ImageFileError, match=message):
+        exr.read_exr(str(path))

@@ -78,13 +78,16 @@ def read_exr(path, layer=None, allow_nonfinite=False):
         except Exception:
             raise ImageFileError(f"cannot read '{path}': corrupt or truncated pixel data") from None
         chosen = layers[_pick_layer(path, layers, layer)]
+        if {"RY", "BY"} & set(chosen):  # reading Y alone would silently drop the colour
+            raise ImageFileError(f"cannot read '{path}': it stores luminance and chroma (Y, RY, BY), which is "
+                                 "not supported; save it with RGB channels")
+        if len({channels[name].pixels.shape for name in chosen.values()}) > 1:
+            raise ImageFileError(f"cannot read '{path}': its channels have different resolutions (subsampled "
+                                 "channels are not supported; convert it to full-resolution channels)")
         letters = [letter for letter in _CHANNEL_ORDER if letter in chosen] or sorted(chosen)
         if layer is None and set("RGB") <= set(letters):
             letters = [letter for letter in letters if letter in "RGBA"]
         planes = [np.asarray(channels[chosen[letter]].pixels, dtype=np.float32) for letter in letters]
-    if len({plane.shape for plane in planes}) > 1:
-        raise ImageFileError(f"cannot read '{path}': its channels have different resolutions (subsampled "
-                             "channels are not supported; convert it to full-resolution channels)")
     image = np.stack(planes, axis=-1) if len(planes) > 1 else planes[0][:, :, None]
     if not np.isfinite(image).all():
         if not allow_nonfinite:
