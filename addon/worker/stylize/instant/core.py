@@ -75,21 +75,12 @@ def _run(transformer, display, vector, statistics=None):
         return transformer(padded, vector, statistics)[..., :height, :width]
 
 
-def _pooled(measured):
-    """Each norm's (mean, variance) over the whole frame from the tiles' [{key: (mean, variance, pixels)}]."""
-    pooled = {}
-    for key in measured[0]:
-        parts = [tile[key] for tile in measured]
-        total = float(sum(pixels for _, _, pixels in parts))
-        mean = sum(pixels * part_mean for part_mean, _, pixels in parts) / total
-        second = sum(pixels * (variance + part_mean.square()) for part_mean, variance, pixels in parts) / total
-        pooled[key] = (mean, (second - mean.square()).clamp_min(0.0))
-    return pooled
-
-
-def _tile_starts(length, tile):
-    """Tile starts whose kept middles partition [0, length): multiples of ``tile`` (itself aligned)."""
-    return list(range(0, length, tile))
+def _pooled(parts):
+    """One norm's (mean, variance) over the whole frame from the tiles' [(mean, variance, pixels)]."""
+    total = float(sum(pixels for _, _, pixels in parts))
+    mean = sum(pixels * part_mean for part_mean, _, pixels in parts) / total
+    second = sum(pixels * (variance + part_mean.square()) for part_mean, variance, pixels in parts) / total
+    return mean, (second - mean.square()).clamp_min(0.0)
 
 
 def transform(transformer, display, vector, max_pixels=MAX_PIXELS, report=None):
@@ -104,9 +95,9 @@ def transform(transformer, display, vector, max_pixels=MAX_PIXELS, report=None):
             report(1.0, f"{width}x{height} px in one pass")
         return result.cpu()
     side = max(ALIGN * 16, int(math.sqrt(max_pixels)) - 2 * HALO) // ALIGN * ALIGN  # the kept middle of a tile
-    tiles = []
-    for top in _tile_starts(height, min(side, height)):
-        for left in _tile_starts(width, min(side, width)):
+    tiles = []  # kept middles start on multiples of `side` (itself aligned), so they partition the frame
+    for top in range(0, height, side):
+        for left in range(0, width, side):
             bottom, right = min(top + side, height), min(left + side, width)
             # The tile with its halo, clipped to the frame, starting on the stride grid.
             outer = (max(0, top - HALO) // ALIGN * ALIGN, max(0, left - HALO) // ALIGN * ALIGN,
@@ -119,7 +110,7 @@ def transform(transformer, display, vector, max_pixels=MAX_PIXELS, report=None):
     keys = transformer.norm_keys()
     sweeps = len(keys) + 1
     for sweep, key in enumerate(keys):
-        measured = []
+        parts = []
         for (top, left, bottom, right), (outer_top, outer_left, outer_bottom, outer_right) in tiles:
             window = (top - outer_top, left - outer_left, bottom - outer_top, right - outer_left)
             recorder = NormStatistics(statistics, window, stop_after=key)
@@ -127,8 +118,8 @@ def transform(transformer, display, vector, max_pixels=MAX_PIXELS, report=None):
                 _run(transformer, display[..., outer_top:outer_bottom, outer_left:outer_right], vector, recorder)
             except MeasuredEnough:
                 pass
-            measured.append({key: recorder.measured[key]})
-        statistics.update(_pooled(measured))
+            parts.append(recorder.measured[key])
+        statistics[key] = _pooled(parts)
         if report:
             report((sweep + 1) / sweeps, f"statistics {sweep + 1}/{len(keys)}")
     result = torch.empty(1, 3, height, width)
