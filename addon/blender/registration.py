@@ -7,6 +7,7 @@ from . import gan
 from . import relight
 from . import stylize
 from . import colorize
+from . import material
 
 # One Blender-side package per capability; each exposes CLASSES and SETTINGS (scene property, group).
 CAPABILITIES = (
@@ -14,6 +15,7 @@ CAPABILITIES = (
     relight,
     stylize,
     colorize,
+    material,
 )
 
 CLASSES = (

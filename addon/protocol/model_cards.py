@@ -15,6 +15,7 @@ BUNDLED_MODELS = {
     "texture_colorizer": os.path.join(_ADDON, "worker", "colorize", "data", "texture_colorizer.pt"),
     "hint_colorizer": os.path.join(_ADDON, "worker", "colorize", "data", "hint_colorizer.pt"),
     "magenta_arbitrary_style": os.path.join(_ADDON, "worker", "stylize", "data", "magenta_arbitrary_style.pt"),
+    "material_maps": os.path.join(_ADDON, "worker", "material", "data", "material_maps.pt"),
 }
 
 

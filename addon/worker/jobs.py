@@ -23,6 +23,7 @@ JOB_PACKAGES = (
     "stylize",
     "relight",
     "colorize",
+    "material",
 )
 
 

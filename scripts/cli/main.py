@@ -21,6 +21,8 @@ SUBCOMMANDS = (
     "relight",
     "capture-lightstage",
     "colorize",
+    "material-maps",
+    "normal-to-height",
     "bench",
     "demo",
 )
@@ -62,8 +64,8 @@ def check_image_outputs(args):
 def build_parser():
     import importlib
     parser = argparse.ArgumentParser(
-        prog="neural-render", description="Neural Render's command line: stylize, relight, colorize and "
-        "GAN textures on image files, without Blender. Exit codes: 0 done, 2 bad input (one line, no "
+        prog="neural-render", description="Neural Render's command line: stylize, relight, colorize, "
+        "GAN textures and material maps on image files, without Blender. Exit codes: 0 done, 2 bad input (one line, no "
         "output written), 1 internal error.")
     parser.add_argument("--debug", action="store_true", help="show tracebacks of internal errors")
     subparsers = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")

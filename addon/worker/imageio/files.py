@@ -1,7 +1,8 @@
 """Any supported image file in and out under the colour contract, chosen by file extension.
 
 EXR is scene-linear and passes through; PNG/JPEG/TIFF are sRGB-encoded: decoded to linear on read,
-encoded on write (alpha is never transformed).
+encoded on write (alpha is never transformed). ``data=True`` is for maps that hold numbers, not
+colour (normal, height and roughness maps: Blender's Non-Color): their values pass through unchanged.
 """
 
 import os
@@ -20,7 +21,7 @@ def _extension(path):
     return os.path.splitext(str(path))[1].lower()
 
 
-def read_image(path, layer=None):
+def read_image(path, layer=None, data=False):
     if os.path.isdir(path):
         raise ImageFileError(f"cannot read '{path}': it is a folder, not an image file")
     extension = _extension(path)
@@ -28,10 +29,10 @@ def read_image(path, layer=None):
         return exr.read_exr(path, layer=layer)
     if extension not in DISPLAY:
         raise ImageFileError(f"cannot read '{path}': unsupported file type '{extension or '(none)'}'")
-    return _read_display(str(path))
+    return _read_display(str(path), data)
 
 
-def _read_display(path):
+def _read_display(path, data=False):
     from PIL import Image, UnidentifiedImageError
     if not os.path.isfile(path):
         raise ImageFileError(f"cannot read '{path}': no such file")
@@ -63,7 +64,8 @@ def _read_display(path):
         image = image[:, :, None]
     colour_channels = 3 if image.shape[2] >= 3 else 1
     with np.errstate(over="ignore", invalid="ignore"):  # huge float TIFF values: refused just below
-        image[:, :, :colour_channels] = colour.srgb_to_linear(image[:, :, :colour_channels])
+        if not data:
+            image[:, :, :colour_channels] = colour.srgb_to_linear(image[:, :, :colour_channels])
     if not np.isfinite(image).all():  # float TIFFs: the same refusal as EXR, after decoding
         raise ImageFileError(f"cannot read '{path}': it contains NaN, infinite or out-of-range pixels")
     return image
@@ -81,8 +83,9 @@ def _as_array(opened):
     return np.asarray(opened), 255.0
 
 
-def write_image(path, array, bits=None):
-    """Write a top-first linear (H, W, C) array; the extension picks the format, atomically."""
+def write_image(path, array, bits=None, data=False):
+    """Write a top-first linear (H, W, C) array; the extension picks the format, atomically. PNG
+    takes ``bits`` 8 or 16 (16-bit colour PNGs are written by our own encoder, png16.py)."""
     extension = _extension(path)
     if extension in EXR:
         exr.write_exr(path, array)
@@ -99,7 +102,8 @@ def write_image(path, array, bits=None):
         array, bits = array[:, :, :3] if array.shape[2] >= 3 else array, 8
     encoded = np.array(array, dtype=np.float32)
     colour_channels = 3 if encoded.shape[2] >= 3 else 1
-    encoded[:, :, :colour_channels] = colour.linear_to_srgb(np.clip(encoded[:, :, :colour_channels], 0, 1))
+    if not data:
+        encoded[:, :, :colour_channels] = colour.linear_to_srgb(np.clip(encoded[:, :, :colour_channels], 0, 1))
     encoded = np.clip(np.nan_to_num(encoded), 0.0, 1.0)
     write_atomically(str(path), lambda temporary: _save_display(temporary, encoded, bits))
 
@@ -109,7 +113,11 @@ def _save_display(path, encoded, bits):
     if bits == 16 and encoded.shape[2] == 1:
         Image.fromarray((encoded[:, :, 0] * 65535 + 0.5).astype(np.uint16)).save(path)
         return
-    # Pillow writes 16-bit samples only for single-channel images: colour output is 8-bit.
+    if bits == 16 and _extension(path) == ".png":
+        from .png16 import write_png16
+        write_png16(path, (encoded * 65535 + 0.5).astype(np.uint16))
+        return
+    # Pillow writes 16-bit samples only for single-channel images: other colour output is 8-bit.
     data = (encoded * 255 + 0.5).astype(np.uint8)
     mode = {1: "L", 3: "RGB", 4: "RGBA"}[data.shape[2]]
     Image.fromarray(data[:, :, 0] if mode == "L" else data, mode).save(path)
