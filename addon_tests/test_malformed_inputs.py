@@ -47,6 +47,8 @@ def commands(case_path, valid, out):
                             *quick_stylize],
         "gan-train --exemplar": ["gan-train", "--exemplar", case_path, "--out", out + ".pt", "--steps", "1",
                                  "--device", "cpu"],
+        "material-maps --in": ["material-maps", "--in", case_path, "--out-normal", out + ".png", "--device", "cpu"],
+        "normal-to-height --in": ["normal-to-height", "--in", case_path, "--out", out + ".exr", "--device", "cpu"],
     }
 
 
@@ -67,6 +69,8 @@ FAST_CASES = (
     ("broken_link.png", "gan-train --exemplar"), ("empty.jpg", "colorize --reference"),
     ("palette.png", "convert"), ("grey16.png", "convert"), ("one_by_n.png", "convert"),
     ("nan_inf.exr", "convert"), ("png_named.exr", "convert"), ("zero_width.png", "colorize --in"),
+    ("truncated_8.exr", "material-maps --in"), ("nan_inf.exr", "normal-to-height --in"),
+    ("one_by_n.png", "material-maps --in"),
 )
 
 

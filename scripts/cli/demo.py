@@ -68,11 +68,12 @@ def build_sample_scene(width, height, samples):
     return scene
 
 
-def tone_map(array_bottom_first):
-    """Linear RGBA (bottom row first) -> 8-bit sRGB RGB (top row first), for the contact sheet only."""
+def tone_map(array_bottom_first, data=False):
+    """Linear RGBA (bottom row first) -> 8-bit sRGB RGB (top row first), for the contact sheet only;
+    ``data`` (a normal map) is shown as its values, as Blender shows Non-Color images."""
     from neural_render.worker.imageio.colour import linear_to_srgb
     rgb = np.clip(array_bottom_first[::-1, :, :3], 0.0, 1.0)
-    return (linear_to_srgb(rgb) * 255 + 0.5).astype(np.uint8)
+    return ((rgb if data else linear_to_srgb(rgb)) * 255 + 0.5).astype(np.uint8)
 
 
 def write_contact_sheet(path, tiles):
@@ -114,7 +115,7 @@ def run(args):
             result = function(scene, render_image, args)
             filename = title.replace(" ", "_") + ".exr"
             datablocks.save_image_exr(result, os.path.join(out, filename))
-            tiles.append((title, tone_map(datablocks.image_to_array(result))))
+            tiles.append((title, tone_map(datablocks.image_to_array(result), result.colorspace_settings.is_data)))
     finally:
         registration.unregister()
     write_contact_sheet(os.path.join(out, "contact_sheet.png"), tiles)
@@ -194,10 +195,20 @@ def _colorize(scene, render_image, options):
     return bpy.data.images[datablocks.result_name(RESULT_CAPABILITY, grey_image.name)]
 
 
+def _material_maps(scene, render_image, options):
+    """Normal and height maps of the render read as a photographed texture, wired into a material on
+    the scene's first mesh; the demo shows the normal map."""
+    import bpy
+    from neural_render.blender import datablocks
+    _run_operator(bpy.ops.neural_render.material_from_photo, image_name=render_image.name)
+    return bpy.data.images[datablocks.result_name("Normal", render_image.name)]
+
+
 CAPABILITY_DEMOS = [
     ("worker round trip", _round_trip),
     ("stylized render", _stylize),
     ("relit world turned 120 deg", _relight),
     ("colorized grey render", _colorize),
     ("GAN texture", _gan_texture),
+    ("material normal map", _material_maps),
 ]

@@ -46,6 +46,15 @@ class MaterialPairs:
                 self.has_height[index] = True
         self.provenance = library.provenance()
 
+    def subset(self, indices):
+        """Keep only ``indices`` (in place)."""
+        indices = list(indices)
+        self.items = [self.items[index] for index in indices]
+        self.packages = [self.packages[index] for index in indices]
+        self.photos, self.normals = self.photos[indices], self.normals[indices]
+        self.heights, self.has_height = self.heights[indices], self.has_height[indices]
+        return self
+
     def __len__(self):
         return len(self.items)
 

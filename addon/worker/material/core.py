@@ -86,11 +86,25 @@ def fuse_heights(head, integral, tileable=False, sigma=FUSION_SIGMA):
     ``a`` the least-squares fit of the head's detail to the integral's. The head learnt heights
     standardised over 128 px crops, so only its detail has a scale that holds across a picture; the
     integral is one consistent surface. Both are local, so the result does not depend on the tiling."""
-    head_detail = head - heights.gaussian_blur(head, sigma, tileable)
-    broad = heights.gaussian_blur(integral, sigma, tileable)
+    head_detail = head - _blur(head, sigma, tileable)
+    broad = _blur(integral, sigma, tileable)
     detail = integral - broad
     scale = max(float((head_detail * detail).sum() / max((head_detail ** 2).sum(), 1e-12)), 0.0)
     return broad + scale * head_detail
+
+
+def _blur(image, sigma, tileable):
+    """Separable Gaussian with torch's convolutions (the numpy one in height.py is ~20x slower at 2048²)."""
+    radius = int(np.ceil(3 * sigma))
+    taps = torch.exp(-0.5 * (torch.arange(-radius, radius + 1, dtype=torch.float64) / sigma) ** 2)
+    taps = (taps / taps.sum()).float()
+    x = torch.from_numpy(np.ascontiguousarray(image, np.float32))[None, None]
+    mode = "circular" if tileable else "reflect"
+    x = torch.nn.functional.pad(x, (radius, radius, 0, 0), mode=mode)
+    x = torch.nn.functional.conv2d(x, taps.view(1, 1, 1, -1))
+    x = torch.nn.functional.pad(x, (0, 0, radius, radius), mode=mode)
+    x = torch.nn.functional.conv2d(x, taps.view(1, 1, -1, 1))
+    return x[0, 0].double().numpy()
 
 
 def integrate_normals(vectors, tileable=False):
