@@ -36,5 +36,6 @@ def random_model(path, seed=0):
     with torch.no_grad():
         model.head.weight.normal_(0.0, 0.3)
     torch.save({"format": checkpoint.FORMAT, "format_version": checkpoint.FORMAT_VERSION,
-                "settings": {"channels": list(network.CHANNELS)}, "generator": model.state_dict()}, str(path))
+                "settings": {"channels": list(network.CHANNELS), "prior_strength": network.PRIOR_STRENGTH},
+                "generator": model.state_dict()}, str(path))
     return str(path)

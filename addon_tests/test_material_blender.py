@@ -100,6 +100,51 @@ def test_make_material_from_a_node_updates_that_material(photo, model_path):
     assert (nodes.NAMES["Bump"], "Normal", shader.name, "Normal") in links
 
 
+def test_the_shader_editor_panel_names_the_node_s_material(photo, model_path):
+    """The panel's button must carry the material's name (node.id_data is the embedded node tree)."""
+    import types
+    from neural_render.blender.material import panels
+    material = bpy.data.materials.new("Facade")
+    if material.node_tree is None:
+        material.use_nodes = True
+    node = material.node_tree.nodes.new("ShaderNodeTexImage")
+    node.image = photo
+    material.node_tree.nodes.active = node
+    buttons = []
+
+    class Layout:
+        def __getattr__(self, name):
+            def call(*args, **kwargs):
+                if name == "operator":
+                    buttons.append((args[0], types.SimpleNamespace()))
+                    return buttons[-1][1]
+                return Layout()
+            return call
+    space = types.SimpleNamespace(type="NODE_EDITOR", edit_tree=material.node_tree, tree_type="ShaderNodeTree")
+    context = types.SimpleNamespace(scene=bpy.context.scene, space_data=space)
+    panels.draw_material(Layout(), context, bpy.context.scene.neural_render_material)
+    button = dict(buttons)["neural_render.material_from_photo"]
+    assert (button.material_name, button.node_name) == ("Facade", node.name)
+    assert bpy.ops.neural_render.material_from_photo("EXEC_DEFAULT", material_name=button.material_name,
+                                                     node_name=button.node_name, weights_path=model_path) == {"FINISHED"}
+
+
+def test_maps_follow_the_photo_node_s_own_coordinates(photo, model_path):
+    material = bpy.data.materials.new("Tiles")
+    if material.node_tree is None:
+        material.use_nodes = True
+    tree = material.node_tree
+    own = tree.nodes.new("ShaderNodeTexImage")
+    own.name, own.image = "Photo", photo
+    coordinates = tree.nodes.new("ShaderNodeTexCoord")
+    tree.links.new(coordinates.outputs["Object"], own.inputs["Vector"])
+    assert bpy.ops.neural_render.material_from_photo("EXEC_DEFAULT", material_name="Tiles", node_name="Photo",
+                                                     weights_path=model_path) == {"FINISHED"}
+    for key in ("Normal Texture", "Height Texture"):
+        link = tree.nodes[nodes.NAMES[key]].inputs["Vector"].links[0]
+        assert (link.from_node, link.from_socket.identifier) == (coordinates, "Object")
+
+
 def test_normal_to_height_makes_a_height_datablock_from_a_normal_map(addon):
     bpy.ops.wm.read_factory_settings(use_empty=True)
     surface = bumpy_height(64, 80, seed=3) * 3
@@ -109,6 +154,19 @@ def test_normal_to_height_makes_a_height_datablock_from_a_normal_map(addon):
     height = bpy.data.images[datablocks.result_name("Height", "wall normal")]
     assert height.colorspace_settings.name == "Non-Color"
     values = datablocks.image_to_array(height)[::-1, :, 0]
+    assert heights.affine_fit_error(values, surface) < 0.05
+
+
+def test_a_linear_tagged_float_normal_map_is_read_as_it_is(addon):
+    """Blender tags new float images Linear Rec.709: their pixels are the encoded values already."""
+    bpy.ops.wm.read_factory_settings(use_empty=True)
+    surface = bumpy_height(64, 64, seed=6) * 3
+    encoded = normal_maps.encode(normals_of(surface)).astype(np.float32)
+    image = bpy.data.images.new("baked normal", 64, 64, float_buffer=True)
+    image.pixels.foreach_set(_rgba(encoded).ravel())
+    assert image.colorspace_settings.name != "Non-Color"
+    assert bpy.ops.neural_render.normal_to_height("EXEC_DEFAULT", image_name=image.name) == {"FINISHED"}
+    values = datablocks.image_to_array(bpy.data.images[datablocks.result_name("Height", image.name)])[::-1, :, 0]
     assert heights.affine_fit_error(values, surface) < 0.05
 
 

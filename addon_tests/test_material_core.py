@@ -97,6 +97,20 @@ def test_tileable_maps_tile(model):
     assert normal_maps.angular_error_degrees(np.roll(plain, (40, 50), axis=(0, 1)), plain_shifted).max() > 1
 
 
+def test_an_untrained_generator_starts_from_the_classical_baseline():
+    """The generator refines the classical estimate: before training (a near-zero head) it returns
+    the baseline's normals at the prior strength, through the same tiled path as any picture."""
+    from neural_render.worker.material import network
+    torch.manual_seed(0)
+    fresh = network.MaterialUNet().eval()
+    photo = np.random.default_rng(3).random((80, 96, 3)).astype(np.float32)
+    with torch.no_grad():
+        fresh.head.weight.zero_()
+    vectors, _ = core.predict_maps(fresh, photo, tile=64)
+    baseline = heights.normals_from_luminance(photo, blur=0.0, strength=network.PRIOR_STRENGTH)
+    assert normal_maps.angular_error_degrees(vectors, baseline).max() < 0.05
+
+
 def test_a_normal_map_is_told_from_a_photo():
     vectors = normals_of(bumpy_height(64, 64, seed=4) * 2)
     assert core.looks_like_normal_map(normal_maps.encode(vectors).astype(np.float32))
@@ -111,3 +125,19 @@ def test_a_damaged_or_foreign_model_file_is_refused(tmp_path):
     torch.save({"format": "something-else"}, str(tmp_path / "other.pt"))
     with pytest.raises(checkpoint.CheckpointError, match="not a Neural Render"):
         checkpoint.load_checkpoint(str(tmp_path / "other.pt"))
+
+
+def test_folding_batchnorm_for_inference_keeps_the_outputs():
+    import copy
+    from neural_render.worker.material import network
+    torch.manual_seed(1)
+    model = network.MaterialUNet()
+    for _ in range(3):   # running statistics that are not the identity
+        model(torch.rand(4, 3, 64, 64) * 0.6 + 0.2)
+    model.eval()
+    folded = network.fold_batchnorm(copy.deepcopy(model))
+    assert not any(isinstance(module, torch.nn.BatchNorm2d) for module in folded.modules())
+    photo = torch.rand(1, 3, 64, 96)
+    with torch.no_grad():
+        (vectors, height), (folded_vectors, folded_height) = model(photo), folded(photo)
+    assert (vectors - folded_vectors).abs().max() < 1e-5 and (height - folded_height).abs().max() < 1e-5

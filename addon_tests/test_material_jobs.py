@@ -126,3 +126,30 @@ def test_jobs_run_in_the_real_worker(tmp_path, model_path):
             worker.run("material.normal_to_height", {}, {"normal": np.zeros((8, 8, 3), np.float32)})
     finally:
         worker.shutdown()
+
+
+@pytest.mark.parametrize("tileable", [False, True])
+def test_the_smallest_accepted_photos_work(model_path, tileable):
+    """32-48 px sides: the height fusion's blur is wider than the picture there (torch cannot pad
+    that far; the job must not fail)."""
+    photo = srgb_to_linear(photo_of(bumpy_height(40, 64, seed=8, tileable=tileable), tileable))
+    outputs, _ = run("material.from_photo", {"weights_path": model_path, "tileable": tileable}, {"image": photo})
+    assert outputs["height"].shape == (40, 64, 1) and np.isfinite(outputs["height"]).all()
+
+
+def test_an_opaque_alpha_channel_is_not_reported(model_path):
+    photo = srgb_to_linear(photo_of(bumpy_height(48, 48, seed=9)))
+    rgba = np.concatenate([photo, np.ones((48, 48, 1), np.float32)], 2)
+    _, messages = run("material.from_photo", {"weights_path": model_path}, {"image": rgba})
+    assert messages[-1][1] == "made normal and height maps"
+
+
+def test_a_model_file_with_a_wrong_shape_inside_is_an_input_error(tmp_path):
+    torch.save({"format": "neural-render-material-maps", "format_version": "1", "settings": {}},
+               str(tmp_path / "odd.pt"))
+    with pytest.raises(jobs.JobInputError, match="damaged"):
+        run("material.from_photo", {"weights_path": str(tmp_path / "odd.pt")}, {"image": np.zeros((64, 64, 3), np.float32)})
+    torch.save({"format": "neural-render-material-maps", "format_version": 1, "settings": {"channels": [16]},
+                "generator": [1, 2]}, str(tmp_path / "list.pt"))
+    with pytest.raises(jobs.JobInputError, match="do not fit"):
+        run("material.from_photo", {"weights_path": str(tmp_path / "list.pt")}, {"image": np.zeros((64, 64, 3), np.float32)})

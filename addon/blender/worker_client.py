@@ -84,6 +84,7 @@ class JobHandle:
         self.state = self.QUEUED
         self.fraction = 0.0
         self.message = "waiting for the worker"
+        self.last_progress = ""   # the job's last progress message (its notes), kept after "done"
         self.error = None
         self.result_refs = None
         self.info = {}
@@ -113,7 +114,7 @@ class JobHandle:
             if message["type"] == "progress":
                 self.state = self.RUNNING
                 self.fraction = message["fraction"]
-                self.message = message["message"]
+                self.message = self.last_progress = message["message"]
             elif message["type"] == "result":
                 self.state, self.fraction = self.DONE, 1.0
                 self.result_refs = message["outputs"]

@@ -31,7 +31,7 @@ import torch  # noqa: E402
 
 from neural_render.worker.imageio.atomic import write_atomically  # noqa: E402
 from neural_render.worker.material.checkpoint import FORMAT, FORMAT_VERSION  # noqa: E402
-from neural_render.worker.material.network import CHANNELS, MaterialUNet, PatchDiscriminator  # noqa: E402
+from neural_render.worker.material.network import CHANNELS, PRIOR_STRENGTH, MaterialUNet, PatchDiscriminator  # noqa: E402
 from training import material_training as training  # noqa: E402
 from training.material_data import MaterialPairs  # noqa: E402
 
@@ -68,8 +68,15 @@ def export(work, destination):
                "provenance": best["provenance"], "validation": best["validation"], "step": best["step"],
                "trained_seconds": best["trained_seconds"], "command": best["command"], "phases": best["phases"]}
     save(destination, payload)
-    card = {key: payload[key] for key in ("settings", "provenance", "validation", "step", "trained_seconds",
-                                          "command", "phases")}
+    pairs = best["provenance"].get("train_pairs")
+    card = {"title": "Material maps (pix2pix U-Net: photo → normal + height)",
+            "trained_on": f"{pairs:,} real diffuse ↔ normal-map crops (ufoai-textures, nexuiz-textures, 0ad-data), "
+                          "validation families held out",
+            "licence": "Training data: ufoai-textures (GPL-2+), nexuiz-textures (GPL-2+), 0ad-data (CC-BY-SA-3.0)",
+            "parameters": sum(value.numel() for key, value in payload["generator"].items() if "running" not in key
+                              and value.is_floating_point()),
+            "minutes_trained": round(best["trained_seconds"] / 60, 1)}
+    card.update({key: payload[key] for key in ("settings", "provenance", "validation", "step", "command", "phases")})
     card["file_bytes"] = os.path.getsize(destination)
     with open(os.path.splitext(destination)[0] + ".json", "w", encoding="utf-8") as file:
         json.dump(card, file, indent=1)
@@ -87,12 +94,13 @@ def main():
     state_path = os.path.join(args.work, "state.pt")
     device = torch.device(args.device)
     torch.manual_seed(args.seed)
-    generator, discriminator = MaterialUNet(CHANNELS).to(device), PatchDiscriminator().to(device)
+    generator, discriminator = MaterialUNet(CHANNELS, PRIOR_STRENGTH).to(device), PatchDiscriminator().to(device)
     g_optimiser = torch.optim.Adam(generator.parameters(), args.learning_rate, betas=(0.5, 0.999))
     d_optimiser = torch.optim.Adam(discriminator.parameters(), args.learning_rate, betas=(0.5, 0.999))
     # What a resumed run must share; the learning rate and λ_GAN may change between chunks (a run can
     # start as plain regression and add the adversarial term later): each chunk is logged in "phases".
-    settings = {"channels": list(CHANNELS), "crop": args.crop, "batch_size": args.batch_size,
+    settings = {"channels": list(CHANNELS), "prior_strength": PRIOR_STRENGTH, "crop": args.crop,
+                "batch_size": args.batch_size,
                 "lambda_l1": training.LAMBDA_L1, "lambda_angle": training.LAMBDA_ANGLE,
                 "lambda_height": training.LAMBDA_HEIGHT, "seed": args.seed}
     phase = {"learning_rate": args.learning_rate, "adversarial_weight": args.adversarial_weight}

@@ -36,6 +36,12 @@ def node_by_name(material_name, node_name):
     return node
 
 
+def material_of_node(node):
+    """The material whose node tree holds ``node`` (``node.id_data`` is the embedded tree, named
+    "Shader Nodetree", not the material), or None."""
+    return next((material for material in bpy.data.materials if material.node_tree == node.id_data), None)
+
+
 def source_of_node(node):
     """The image a node's colorization starts from: after a rewire, the original (re-runs replace)."""
     original = bpy.data.images.get(node.get(SOURCE_PROPERTY, "")) if SOURCE_PROPERTY in node else None

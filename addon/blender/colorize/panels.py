@@ -6,7 +6,7 @@ import bpy
 from ...protocol import model_cards
 from .. import datablocks, preferences
 from ..panels import NeuralRenderPanel
-from .operators import RESULT_CAPABILITY, active_image_node, source_of_node
+from .operators import RESULT_CAPABILITY, active_image_node, material_of_node, source_of_node
 
 
 def _source(context):
@@ -79,7 +79,8 @@ def draw_colorize(layout, context, settings):
     operator = layout.operator("neural_render.colorize", icon="COLOR")
     operator.image_name = "" if node is not None else source.name
     if node is not None:
-        operator.material_name, operator.node_name = node.id_data.name, node.name
+        owner = material_of_node(node)
+        operator.material_name, operator.node_name = (owner.name if owner else ""), node.name
     result = bpy.data.images.get(datablocks.result_name(RESULT_CAPABILITY, source.name))
     row = layout.row()
     _preview(row, source, "Before")

@@ -78,20 +78,25 @@ def wire(material, photo, normal, height, settings, photo_node=None):
         photo_node = _node(tree, "Photo", "ShaderNodeTexImage", (x - 700, y + 300))
         photo_node.image = photo
         tree.links.new(photo_node.outputs["Color"], shader.inputs["Base Color"])
-    if not photo_node.inputs["Vector"].is_linked:
+    # The maps follow the photo's coordinates: the user's own (another UV map, their own Mapping) if
+    # the photo node has them, else our Mapping.
+    if photo_node.inputs["Vector"].is_linked and photo_node.inputs["Vector"].links[0].from_node != mapping:
+        coordinates_out = photo_node.inputs["Vector"].links[0].from_socket
+    else:
         tree.links.new(mapping.outputs["Vector"], photo_node.inputs["Vector"])
+        coordinates_out = mapping.outputs["Vector"]
 
     normal_texture = _node(tree, "Normal Texture", "ShaderNodeTexImage", (x - 700, y - 50))
     normal_texture.image = normal
     normal_map = _node(tree, "Normal Map", "ShaderNodeNormalMap", (x - 400, y - 50))
     normal_map.space = "TANGENT"
     normal_map.inputs["Strength"].default_value = settings.normal_strength
-    tree.links.new(mapping.outputs["Vector"], normal_texture.inputs["Vector"])
+    tree.links.new(coordinates_out, normal_texture.inputs["Vector"])
     tree.links.new(normal_texture.outputs["Color"], normal_map.inputs["Color"])
 
     height_texture = _node(tree, "Height Texture", "ShaderNodeTexImage", (x - 700, y - 350))
     height_texture.image = height
-    tree.links.new(mapping.outputs["Vector"], height_texture.inputs["Vector"])
+    tree.links.new(coordinates_out, height_texture.inputs["Vector"])
     for texture in (normal_texture, height_texture, photo_node):
         texture.extension = "REPEAT"
     output = _output(tree)

@@ -10,7 +10,7 @@ import bpy
 
 from ...protocol.specs import material as spec
 from .. import datablocks, image_jobs, spec_properties
-from ..colorize.operators import active_image_node, node_by_name
+from ..colorize.operators import active_image_node, material_of_node, node_by_name
 from ..job_operator import UserFacingError, WorkerJobOperator
 from ..operators import find_image
 from . import nodes
@@ -67,7 +67,7 @@ class NEURALRENDER_OT_material_from_photo(_SourceImage, WorkerJobOperator, bpy.t
         self._photo_name = photo.name
         self._node = None
         if node is not None:
-            owner = next((m for m in bpy.data.materials if m.node_tree == node.id_data), None)
+            owner = material_of_node(node)
             if owner is None:
                 raise UserFacingError(f"Image Texture node '{node.name}' is not in a material's node tree")
             self._node = (owner.name, node.name)
@@ -91,6 +91,8 @@ class NEURALRENDER_OT_material_from_photo(_SourceImage, WorkerJobOperator, bpy.t
             material = nodes.material_for(datablocks.result_name("Material", photo.name))
         nodes.wire(material, photo, normal, height, settings, photo_node)
         summary = f"Material maps: '{normal.name}' and '{height.name}' ({normal.size[0]}x{normal.size[1]}) in material '{material.name}'"
+        if "(" in handle.last_progress:    # the job's notes (a greyscale photo)
+            summary += " " + handle.last_progress[handle.last_progress.index("("):]
         obj = context.active_object
         if self._node is None and settings.assign_to_active and obj is not None and hasattr(obj.data, "materials") \
                 and not obj.data.materials:
@@ -112,8 +114,11 @@ class NEURALRENDER_OT_normal_to_height(_SourceImage, WorkerJobOperator, bpy.type
         if normal.name.startswith("NR Height "):
             raise UserFacingError(f"'{normal.name}' is a height map, not a normal map")
         self._normal_name = normal.name
+        # Only an sRGB tag changes the values image_to_array returns (it decodes them); a linear-tagged
+        # map (Blender's default for new float images) already holds the encoded values.
         self._colour_tagged = not normal.colorspace_settings.is_data
-        params = dict(self.job_params(context, spec.NORMAL_TO_HEIGHT), colour_tagged=self._colour_tagged)
+        params = dict(self.job_params(context, spec.NORMAL_TO_HEIGHT),
+                      colour_tagged=normal.colorspace_settings.name == "sRGB")
         return image_jobs.submit_image_job(client, spec.NORMAL_TO_HEIGHT.kind, params, {"normal": normal})
 
     def apply_result(self, context, handle):
@@ -121,8 +126,8 @@ class NEURALRENDER_OT_normal_to_height(_SourceImage, WorkerJobOperator, bpy.type
         summary = f"Normal to height: '{height.name}' ({height.size[0]}x{height.size[1]})"
         if self._colour_tagged:
             summary += f"; '{self._normal_name}' is tagged as colour: set its Color Space to Non-Color"
-        if handle.message and "probably" in handle.message:
-            summary += "; " + handle.message.split(" — ", 1)[-1]
+        if " — " in handle.last_progress:   # the job's note on the green convention
+            summary += "; " + handle.last_progress.split(" — ", 1)[-1]
         return summary
 
 

@@ -5,7 +5,7 @@ import bpy
 
 from ...protocol import model_cards
 from .. import datablocks
-from ..colorize.operators import active_image_node
+from ..colorize.operators import active_image_node, material_of_node
 from ..panels import NeuralRenderPanel
 
 
@@ -59,7 +59,8 @@ def draw_material(layout, context, settings):
     operator = layout.operator("neural_render.material_from_photo", icon="MATERIAL")
     operator.image_name = "" if node is not None else source.name
     if node is not None:
-        operator.material_name, operator.node_name = node.id_data.name, node.name
+        owner = material_of_node(node)
+        operator.material_name, operator.node_name = (owner.name if owner else ""), node.name
     row = layout.row(align=True)
     row.prop(settings, "green", text="")
     convert = row.operator("neural_render.normal_to_height", text="Normal to Height", icon="MOD_DISPLACE")

@@ -5,7 +5,7 @@ with ``weights_only=True`` so a model file can never run code.
 
 import torch
 
-from .network import MaterialUNet
+from .network import MaterialUNet, fold_batchnorm
 
 FORMAT = "neural-render-material-maps"
 FORMAT_VERSION = 1
@@ -24,19 +24,24 @@ def load_checkpoint(path):
         raise CheckpointError(f"{path} is damaged or not a material-maps model ({type(error).__name__})") from None
     if not isinstance(payload, dict) or payload.get("format") != FORMAT:
         raise CheckpointError(f"{path} is not a Neural Render material-maps model")
-    if payload.get("format_version", 0) > FORMAT_VERSION:
+    version = payload.get("format_version", 0)
+    if not isinstance(version, int):
+        raise CheckpointError(f"{path} is damaged (its format version is not a number)")
+    if version > FORMAT_VERSION:
         raise CheckpointError(f"{path} was written by a newer version (format {payload['format_version']})")
     return payload
 
 
 def generator_from_checkpoint(payload):
-    """The generator, in eval mode, float32 (shipped files store float16)."""
+    """The generator for inference: eval mode, float32 (shipped files store float16), BatchNorm folded
+    into the convolutions."""
     try:
-        model = MaterialUNet(tuple(payload["settings"]["channels"]))
+        settings = payload["settings"]
+        model = MaterialUNet(tuple(settings["channels"]), settings.get("prior_strength", 0.0))
         state = {key: value.float() if value.is_floating_point() else value
                  for key, value in payload["generator"].items()}
         model.load_state_dict(state)
-    except (KeyError, TypeError, ValueError, RuntimeError) as error:
+    except (KeyError, TypeError, ValueError, RuntimeError, AttributeError) as error:
         first = str(error).strip().splitlines()[-1].strip()[:160]
         raise CheckpointError(f"the model's weights do not fit this version's network ({first})") from None
-    return model.eval()
+    return fold_batchnorm(model.eval())

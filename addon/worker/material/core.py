@@ -33,7 +33,7 @@ def display_photo(linear, already_encoded=False):
     sRGB-encoded in [0, 1], notes)."""
     notes = []
     channels = linear.shape[2]
-    if channels in (2, 4):
+    if channels in (2, 4) and (linear[..., -1] < 1.0).any():   # Blender sends opaque photos as RGBA
         notes.append("its alpha channel was ignored")
     colour = linear[..., :3] if channels >= 3 else np.repeat(linear[..., :1], 3, axis=2)
     if channels < 3 or np.ptp(colour - colour.mean(axis=2, keepdims=True)) < 1e-6:
@@ -96,6 +96,8 @@ def fuse_heights(head, integral, tileable=False, sigma=FUSION_SIGMA):
 def _blur(image, sigma, tileable):
     """Separable Gaussian with torch's convolutions (the numpy one in height.py is ~20x slower at 2048²)."""
     radius = int(np.ceil(3 * sigma))
+    if radius >= min(image.shape):   # torch cannot pad by a whole side; numpy's padding can
+        return heights.gaussian_blur(image, sigma, tileable)
     taps = torch.exp(-0.5 * (torch.arange(-radius, radius + 1, dtype=torch.float64) / sigma) ** 2)
     taps = (taps / taps.sum()).float()
     x = torch.from_numpy(np.ascontiguousarray(image, np.float32))[None, None]

@@ -48,6 +48,8 @@ def pad(image, tileable, context=CONTEXT, blend=BLEND, multiple=1):
 
 
 def windows(height, width, tile, multiple, context=CONTEXT, blend=BLEND):
+    if tile < 2 * blend:
+        raise ValueError(f"tile must be at least {2 * blend} px (twice the blend)")
     margin = context + blend
     rows, columns = _starts(height, tile), _starts(width, tile)
     result = []
