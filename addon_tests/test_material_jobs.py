@@ -153,3 +153,22 @@ def test_a_model_file_with_a_wrong_shape_inside_is_an_input_error(tmp_path):
                 "generator": [1, 2]}, str(tmp_path / "list.pt"))
     with pytest.raises(jobs.JobInputError, match="do not fit"):
         run("material.from_photo", {"weights_path": str(tmp_path / "list.pt")}, {"image": np.zeros((64, 64, 3), np.float32)})
+
+
+def test_the_bundled_model_is_small_safe_and_described():
+    import json
+    import os
+    from neural_render.protocol import model_cards
+    from neural_render.worker.material import checkpoint, job
+    assert os.path.getsize(job.BUNDLED_PATH) < 30 * 2 ** 20
+    payload = checkpoint.load_checkpoint(job.BUNDLED_PATH)       # weights_only=True inside
+    model = checkpoint.generator_from_checkpoint(payload)
+    assert model.prior_strength > 0
+    with open(model_cards.card_path("material_maps"), encoding="utf-8") as file:
+        card = json.load(file)
+    packages = {source["package"] for source in card["provenance"]["sources"]}
+    assert packages == {"ufoai-textures", "nexuiz-textures", "0ad-data"}
+    assert card["title"] and card["licence"] and card["command"].startswith("train_material_maps.py")
+    photo = srgb_to_linear(photo_of(bumpy_height(64, 64, seed=10)))
+    outputs, _ = run("material.from_photo", {}, {"image": photo})
+    assert outputs["normal"].shape == (64, 64, 3)
