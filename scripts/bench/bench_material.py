@@ -147,48 +147,15 @@ def render_shaded(photo, normal_maps_to_show, size=160):
     """Cycles renders of a plane with the photo as colour and each normal map, lit low from the
     upper left so relief shows; returns one (size, size, 3) display image per map."""
     import bpy
-    bpy.ops.wm.read_factory_settings(use_empty=True)
-    scene = bpy.context.scene
-    scene.render.engine = "CYCLES"
-    scene.cycles.device = "CPU"
-    scene.cycles.samples = 24
-    scene.cycles.use_denoising = False
-    scene.render.resolution_x = scene.render.resolution_y = size
-    scene.view_settings.view_transform = "Standard"
-    bpy.ops.mesh.primitive_plane_add(size=2)
-    plane = bpy.context.active_object
-    bpy.ops.object.camera_add(location=(0, 0, 3))
-    camera = bpy.context.active_object
-    camera.data.type = "ORTHO"
-    camera.data.ortho_scale = 2
-    scene.camera = camera
+    from fixtures.rendered_relief import image_of, textured_plane_scene
+    scene, shader, colour, texture = textured_plane_scene(size, samples=24)
     bpy.ops.object.light_add(type="SUN", rotation=(np.radians(60), 0, np.radians(-135)))
     bpy.context.active_object.data.energy = 4.0
     world = bpy.data.worlds.new("dim")
     world.color = (0.05, 0.05, 0.05)
     scene.world = world
-    material = bpy.data.materials.new("shaded")
-    if material.node_tree is None:
-        material.use_nodes = True
-    tree = material.node_tree
-    shader = next(node for node in tree.nodes if node.bl_idname == "ShaderNodeBsdfPrincipled")
     shader.inputs["Roughness"].default_value = 0.6
-    plane.data.materials.append(material)
-
-    def image_of(array, name, data):
-        image = bpy.data.images.new(name, array.shape[1], array.shape[0], float_buffer=True, is_data=data)
-        rgba = np.ones(array.shape[:2] + (4,), np.float32)
-        rgba[..., :3] = array
-        image.pixels.foreach_set(rgba[::-1].ravel())
-        return image
-
-    colour = tree.nodes.new("ShaderNodeTexImage")
     colour.image = image_of(np.clip(photo, 0, 1) ** 2.2, "photo", False)
-    tree.links.new(colour.outputs["Color"], shader.inputs["Base Color"])
-    texture = tree.nodes.new("ShaderNodeTexImage")
-    normal_node = tree.nodes.new("ShaderNodeNormalMap")
-    tree.links.new(texture.outputs["Color"], normal_node.inputs["Color"])
-    tree.links.new(normal_node.outputs["Normal"], shader.inputs["Normal"])
     renders = []
     for index, vectors in enumerate(normal_maps_to_show):
         texture.image = image_of(0.5 * vectors + 0.5, f"normal {index}", True)
