@@ -38,9 +38,23 @@ def _group_layers(channel_names):
     return layers
 
 
+def _channels_of_every_part(exr_file):
+    """{full channel name: channel} over all parts. Blender 5.0 writes a multilayer render as one part
+    per pass (``ViewLayer.Vector`` holding ``ViewLayer.Vector.X`` ...), so part 0 alone has only Combined;
+    a part's bare channel names (R, G, ...) are prefixed with the part's name when there are several."""
+    parts = exr_file.parts
+    if len(parts) == 1:
+        return exr_file.channels()
+    merged = {}
+    for part in parts:
+        for name, channel in part.channels.items():
+            merged.setdefault(name if "." in name else f"{part.name()}.{name}", channel)
+    return merged
+
+
 def list_layers(path):
     with _open(path) as exr_file:
-        return sorted(_group_layers(exr_file.channels()))
+        return sorted(_group_layers(_channels_of_every_part(exr_file)))
 
 
 def _pick_layer(path, layers, layer):
@@ -73,7 +87,7 @@ def read_exr(path, layer=None, allow_nonfinite=False):
                              f"size (at most {MAX_SIDE} per side)")
     with _open(path) as exr_file:
         try:
-            channels = exr_file.channels()
+            channels = _channels_of_every_part(exr_file)
             layers = _group_layers(channels)
         except Exception:
             raise ImageFileError(f"cannot read '{path}': corrupt or truncated pixel data") from None
