@@ -87,11 +87,11 @@ _COMMON = (
 )
 
 _TEMPORAL_WEIGHT = Param("temporal_weight", FLOAT, "Weight of the temporal term (the warped previous "
-                         "frame)", low=0.0, high=1e6, cli="")
+                         "frame)", low=0.0, high=1e6)
 
 _TEMPORAL_BLEND = Param("temporal_blend", FLOAT, "Instant preset: the share of the warped previous "
                         "stylized frame kept where the motion is reliable (0: every frame on its own)",
-                        default=0.7, low=0.0, high=0.95, cli="")  # 0.7: flicker and lag measured in BENCHMARKS.md
+                        default=0.7, low=0.0, high=0.95)  # 0.7: flicker and lag measured in BENCHMARKS.md
 
 _ONE_FRAME = merged(_COMMON, (_TEMPORAL_WEIGHT, _TEMPORAL_BLEND))
 
@@ -118,7 +118,12 @@ SEQUENCE = JobSpec(
         Param("output_pattern", PATH, "Where frames go: /dir/stylized_####.exr (#### = frame number)",
               required=True, cli=""),
         Param("frame_numbers", INTS, "The frames' numbers (default 1, 2, ...)", low=0, cli=""),
-        Param("temporal", BOOL, "Temporal consistency from the Vector pass", default=True, cli=""),
+        Param("temporal", BOOL, "Temporal consistency from the Vector pass", default=True),
+        Param("warmup", INT, "The first this many frames are stylized as history only and not written: "
+              "a farm chunk's warm-up, so its first written frame has a temporal past", default=0, low=0,
+              high=64),
+        Param("skip_existing", BOOL, "Leave frames whose output file already exists (a re-queued farm task); "
+              "the next frame's history is read from that file", default=False),
     )),
     inputs="styles and mask as stylize.image", outputs="last (the last frame)")
 

@@ -9,7 +9,7 @@ import time
 
 import numpy as np
 
-from ...protocol.frame_paths import frame_path
+from ...protocol.frame_paths import complete_output, frame_path
 from ...protocol.specs import stylize as spec
 from ..jobs import JobInputError, job
 from . import backbone, losses, masks, multiscale, pipeline, styles, temporal
@@ -292,8 +292,22 @@ def _read(path, layer, what):
         return found
 
 
+def _first_to_compute(outputs, warmup, skip_existing):
+    """Index of the first frame this run must stylize, or None when every kept frame is already done.
+    Warm-up frames are only stylized when the first kept frame itself needs doing."""
+    todo = [index for index in range(warmup, len(outputs))
+            if not (skip_existing and complete_output(outputs[index]))]
+    if not todo:
+        return None, set()
+    return (0 if todo[0] == warmup else todo[0]), set(todo)
+
+
 @job(spec.SEQUENCE)
 def stylize_sequence(context, params, inputs):
+    """Frames in order, each held to the previous stylized frame. With ``warmup`` the first frames are
+    history only; with ``skip_existing`` finished outputs stay and, where the run resumes after one, the
+    file itself is the history (an EXR output round-trips bit-exactly, so a resumed chunk continues
+    exactly as an uninterrupted one would)."""
     from ..imageio.files import write_image
 
     frames = params["frames"]
@@ -303,14 +317,43 @@ def stylize_sequence(context, params, inputs):
     numbers = params["frame_numbers"] or list(range(1, len(frames) + 1))
     if len(numbers) != len(frames):
         raise JobInputError("frame_numbers needs one number per frame")
+    warmup = params["warmup"]
+    if warmup >= len(frames):
+        raise JobInputError(f"warmup ({warmup}) must leave at least one of the {len(frames)} frames to write")
     use_temporal = params["temporal"]
     os.makedirs(os.path.dirname(os.path.abspath(pattern)), exist_ok=True)
-    network, used, _ = None, None, None
-    targets, previous_result, previous_vector, last = None, None, None, None
-    for index, (frame, number) in enumerate(zip(frames, numbers)):
-        content = _read(frame.get("content", ""), frame.get("layer"), f"frame {number}")
+    outputs = [frame_path(pattern, number) for number in numbers]
+    begin, todo = _first_to_compute(outputs, warmup, params["skip_existing"])
+    if begin is None:
+        context.progress(1.0, f"all {len(frames) - warmup} frames were already written")
+        return {"last": _read(outputs[-1], None, f"frame {numbers[-1]}")}
+
+    def vector_of(index):
+        frame = frames[index]
+        if not frame.get("vector") and not frame.get("vector_layer"):
+            raise JobInputError(f"frame {numbers[index]} has no Vector pass: enable the view layer's Vector pass "
+                                "(Properties > View Layer > Passes > Data > Vector) or turn temporal off")
+        vector = _read(frame.get("vector") or frame["content"], frame.get("vector_layer"),
+                       f"Vector pass of frame {numbers[index]}")
+        if vector.shape[:2] != (height_0, width_0) or vector.shape[2] != 4:
+            raise JobInputError(f"the Vector pass of frame {numbers[index]} must be {width_0}x{height_0} px "
+                                "with 4 channels")
+        return vector
+
+    network, used, request, targets, instant = None, None, None, None, None
+    previous_result, previous_vector, last = None, None, None
+    previous_on_disk = begin > 0 and begin >= warmup  # resuming after a finished frame: its file is the past
+    computed = 0
+    span = len(frames) - begin
+    for index in range(begin, len(frames)):
+        number = numbers[index]
+        if index >= warmup and index not in todo:  # finished by an earlier run: the next frame reads it
+            previous_on_disk, last = True, None
+            continue
+        content = _read(frames[index].get("content", ""), frames[index].get("layer"), f"frame {number}")
         height, width = content.shape[:2]
-        if index == 0:
+        if request is None:
+            height_0, width_0 = height, width
             request = build_request(params, inputs, height, width)
             if use_temporal and params["temporal_weight"] is None:
                 request.settings.weights.temporal = spec.DEFAULT_TEMPORAL_WEIGHT
@@ -324,20 +367,16 @@ def stylize_sequence(context, params, inputs):
                 targets = pipeline.TargetCache(network, request, network_input)
         elif content.shape[:2] != (height_0, width_0):
             raise JobInputError(f"frame {number} is {width}x{height} px, the first frame {width_0}x{height_0} px")
-        height_0, width_0 = height, width
-        vector = None
-        if use_temporal:
-            if not frame.get("vector") and not frame.get("vector_layer"):
-                raise JobInputError(f"frame {number} has no Vector pass: enable the view layer's Vector pass "
-                                    "(Properties > View Layer > Passes > Data > Vector) or turn temporal off")
-            vector = _read(frame.get("vector") or frame["content"], frame.get("vector_layer"),
-                           f"Vector pass of frame {number}")
-            if vector.shape[:2] != (height, width) or vector.shape[2] != 4:
-                raise JobInputError(f"the Vector pass of frame {number} must be {width}x{height} px with 4 channels")
+        vector = vector_of(index) if use_temporal else None
+        if use_temporal and previous_on_disk:
+            previous_result = _read(outputs[index - 1], None, f"the finished frame {numbers[index - 1]}")
+            previous_vector = vector_of(index - 1)
+        previous_on_disk = False
         previous = None
         if use_temporal and previous_result is not None:
             previous = _temporal_inputs(request, vector, previous_result, previous_vector)
-        report = context.stage(index / len(frames), 1.0 / len(frames), f"frame {index + 1}/{len(frames)}: ")
+        kind = "warm-up " if index < warmup else ""
+        report = context.stage(computed / span, 1.0 / span, f"{kind}frame {number} ({index - begin + 1}/{span}): ")
         if params["preset"] == INSTANT:
             result, _ = instant.stylize(content, report, previous, params["temporal_blend"])
         else:
@@ -345,7 +384,13 @@ def stylize_sequence(context, params, inputs):
             if previous is None and request.settings.init == INSTANT:  # no earlier frame to start from
                 start = _instant_start(context, params, request, content)
             result, _, _ = pipeline.stylize(network, content, request, report, previous, targets, start=start)
-        write_image(frame_path(pattern, number), result)
+        if index >= warmup:
+            write_image(outputs[index], result)
+        computed += 1
         previous_result, previous_vector, last = result, vector, result
-    context.progress(1.0, f"stylized {len(frames)} frames with {used}")
+    if last is None:  # the last frames were finished before
+        last = _read(outputs[-1], None, f"frame {numbers[-1]}")
+    written = len(todo)
+    context.progress(1.0, f"stylized {written} frame(s) with {used}"
+                          + (f" after {warmup} warm-up frame(s)" if begin < warmup else ""))
     return {"last": last}
