@@ -18,6 +18,14 @@ def available_devices():
 def choose_device(preference="auto"):
     """Return (torch.device, note). A preferred device that is missing falls back with a note."""
     preference = (preference or "auto").lower()
+    kind, _, index = preference.partition(":")
+    if kind == "cuda" and index.isdigit():  # one GPU of several (a farm node's assignment)
+        if "cuda" not in available_devices():
+            return torch.device("cpu"), f"{preference.upper()} is not available; using the CPU"
+        if int(index) >= torch.cuda.device_count():
+            raise ValueError(f"no GPU {preference}: this machine has {torch.cuda.device_count()} CUDA device(s), "
+                             f"cuda:0 to cuda:{torch.cuda.device_count() - 1}")
+        return torch.device(preference), ""
     if preference not in CHOICES:
         raise ValueError(f"unknown device {preference!r}; choose one of {', '.join(CHOICES)}")
     available = available_devices()

@@ -44,8 +44,9 @@ def in_flags(spec, text):
     return text
 
 
-def run_job(kind, params, inputs, device="auto", label=None, quiet=False):
-    """Run job ``kind`` on top-first float arrays; return its outputs. Ctrl-C cancels cleanly."""
+def run_job(kind, params, inputs, device="auto", label=None, quiet=False, models=None):
+    """Run job ``kind`` on top-first float arrays; return its outputs. Ctrl-C cancels cleanly.
+    ``models``: a ``jobs.ModelCache`` to keep networks loaded across the jobs of one command."""
     from neural_render.worker import device as devices
     from neural_render.worker import jobs
 
@@ -53,12 +54,16 @@ def run_job(kind, params, inputs, device="auto", label=None, quiet=False):
     function = jobs.find(kind)
     if function is None:
         raise RuntimeError(f"no job {kind!r}")
-    torch_device, note = devices.choose_device(device)
+    try:
+        torch_device, note = devices.choose_device(device)
+    except ValueError as error:  # a GPU this machine does not have
+        from .main import CliInputError
+        raise CliInputError(str(error)) from None
     if note and not quiet:
         print(f"neural-render: {note}", file=sys.stderr)
     cancel = threading.Event()
     report = (lambda fraction, message: None) if quiet else ConsoleProgress(label or kind)
-    context = jobs.JobContext("cli", torch_device, cancel, report)
+    context = jobs.JobContext("cli", torch_device, cancel, report, models)
     # Ctrl-C and SIGTERM (a farm stopping a task) ask the job to stop at its next check; outputs are
     # written atomically, so nothing half-written is left. A second signal acts as it normally would.
     stopping = (signal.SIGINT, signal.SIGTERM)

@@ -113,7 +113,28 @@ def flag_message(spec, error):
     return text
 
 
+DEVICE_VARIABLE = "NEURAL_RENDER_DEVICE"
+
+
+def _device(text):
+    """auto, cpu, cuda, mps, or cuda:N (one GPU of several, as a farm node assigns them)."""
+    from neural_render.protocol.specs.common import DEVICES
+    value = text.strip().lower()
+    kind, _, index = value.partition(":")
+    if value in DEVICES or (kind == "cuda" and index.isdigit()):
+        return value
+    raise argparse.ArgumentTypeError(f"unknown device {text!r}: choose one of {', '.join(DEVICES)} or cuda:N")
+
+
 def device_option(parser):
-    """``--device``, from the shared device choice."""
-    from neural_render.protocol.specs.common import DEVICE
-    parser.add_argument("--device", default=DEVICE.default, choices=DEVICE.values, help=DEVICE.description)
+    """``--device``, from the shared device choice; its default comes from $NEURAL_RENDER_DEVICE when set
+    (a farm node's GPU assignment), else automatic."""
+    from neural_render.protocol.specs.common import DEVICE, DEVICES
+    default = os.environ.get(DEVICE_VARIABLE) or DEVICE.default
+    try:
+        default = _device(default)
+    except argparse.ArgumentTypeError as error:
+        raise CliInputError(f"${DEVICE_VARIABLE}: {error}") from None
+    parser.add_argument("--device", default=default, type=_device, metavar="DEVICE",
+                        help=f"{DEVICE.description}; {', '.join(DEVICES)} or cuda:N (one GPU of several); "
+                             f"default ${DEVICE_VARIABLE} or {DEVICE.default}")
