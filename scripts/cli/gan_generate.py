@@ -3,10 +3,12 @@
     neural-render gan-generate --model stones.nrgan --size 2048 2048 --seed 7 --out stones.exr
     neural-render gan-generate --model stones.nrgan --size 512 512 --count 4 --no-tileable --out variation.png
     neural-render gan-generate --model stones.nrgan --size 512 512 --count 3 --walk 24 --out frame.png
+    neural-render gan-generate --model stones.nrgan --size 512 512 --count 3 --walk 24 --range 24-47 --out walk/f.exr
 
 Textures are seamlessly tileable unless ``--no-tileable``. With ``--count`` or ``--walk`` several files
 are written: OUT's name gets ``_000``, ``_001``, ...; a walk's frames are written one by one as they
-are generated.
+are generated. --range A-B makes only frames A to B of the walk (indices from 0; a farm task's share,
+each frame identical to the whole walk's) and skips frames already written unless --overwrite.
 """
 
 import os
@@ -29,6 +31,9 @@ def add_parser(subparsers):
                              f"{spec.DEFAULT_WIDTH}; 1 to {spec.MAX_SIZE})")
     spec_options.add(parser, spec.GENERATE, OPTIONS)
     parser.add_argument("--out", required=True, metavar="OUT", help="EXR (linear) or PNG/JPEG/TIFF (sRGB)")
+    parser.add_argument("--range", dest="frame_range", metavar="A-B",
+                        help="with --walk: only the walk's frames A to B (from 0), finished ones skipped")
+    parser.add_argument("--overwrite", action="store_true", help="with --range: redo frames already written")
     spec_options.device_option(parser)
     return parser
 
@@ -59,13 +64,24 @@ def run(args):
         raise CliInputError("--walk needs --count 2 or more (the seeds to walk through)")
     if not os.path.isfile(params["model_path"]):
         raise CliInputError(f"no model file at {getattr(args, spec_options.dest(spec.GENERATE['model_path']))}")
+    if args.frame_range and not walk:
+        raise CliInputError("--range is for latent walks: give --walk too")
     if walk:
         params["output_pattern"] = walk_pattern(os.path.abspath(args.out))
+    if args.frame_range:
+        from neural_render.protocol.frame_paths import FrameRangeError, parse_frame_range
+        try:
+            params["walk_range"] = list(parse_frame_range(args.frame_range))
+        except FrameRangeError as error:
+            raise CliInputError(f"--range: {error}") from None
+        params["skip_existing"] = not args.overwrite
     outputs = run_job("gan.generate", params, {}, device=args.device, label="gan-generate")
     if walk:  # the job wrote each frame as it was generated
         height, width = outputs["last"].shape[:2]
-        first, second = numbered(args.out, 0), numbered(args.out, 1)
-        print(f"wrote the latent walk's frames of {width}x{height}: {first}, {second} ...")
+        first, last = params.get("walk_range") or (0, None)
+        span = f"{numbered(args.out, first)} to {numbered(args.out, last)}" if last is not None else \
+            f"{numbered(args.out, 0)}, {numbered(args.out, 1)} ..."
+        print(f"wrote the latent walk's frames of {width}x{height}: {span}")
         return 0
     names = sorted(outputs)
     paths = [args.out] if len(names) == 1 else [numbered(args.out, index) for index in range(len(names))]

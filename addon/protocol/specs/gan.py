@@ -1,7 +1,7 @@
 """GAN textures: the parameters of ``gan.train`` and ``gan.generate``, and the conventions the
 worker, the CLI and Blender share (limits, defaults, the panel's "Periodic Pattern")."""
 
-from .params import BOOL, FLOAT, INT, PATH, JobSpec, Param
+from .params import BOOL, FLOAT, INT, INTS, PATH, JobSpec, Param
 
 MAX_SIZE = 16384           # px a side of a generated texture
 MAX_COUNT = 64             # textures (or walk seeds) per job
@@ -64,6 +64,10 @@ GENERATE = JobSpec(
               "full range the model learned", default=DEFAULT_VARIATION, low=0.0, high=1.0, panel=True),
         Param("output_pattern", PATH, "Latent walks: where the frames go, /dir/walk_####.exr (#### = the "
               "frame's index from 0), each written atomically as soon as it is generated", cli=""),
+        Param("walk_range", INTS, "Latent walks: only the frames FIRST..LAST (indices from 0) -- a farm task's "
+              "share; each frame is the same as in the whole walk", low=0, cli=""),
+        Param("skip_existing", BOOL, "Latent walks to files: leave frames whose output already exists (a "
+              "re-queued farm task)", default=False, cli=""),
     ),
     outputs="texture (count 1) or texture_000...; a walk: last (its last frame) with output_pattern, "
             "else frame_0000...")

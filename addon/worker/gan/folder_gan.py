@@ -75,14 +75,16 @@ def sample(generator, scale, seeds, device="cpu"):
     return [encoding.decode(image.permute(1, 2, 0).cpu().numpy(), scale) for image in images]
 
 
-def interpolate(generator, scale, seed_a, seed_b, frames, device="cpu"):
+def interpolate(generator, scale, seed_a, seed_b, frames, device="cpu", indices=None):
     """Yield ``frames`` images walking from seed_a's sample to seed_b's, both ends included, one at a
-    time (a caller may write each away before the next is made)."""
+    time (a caller may write each away before the next is made); ``indices``: only these frames."""
     if not 2 <= frames <= MAX_WALK_FRAMES + 1:
         raise GanInputError(f"an interpolation needs from 2 to {MAX_WALK_FRAMES + 1} frames")
     generator.eval()
     a, b = seeded_latents(generator.config, [seed_a, seed_b])
-    for index in range(frames):
+    for index in (range(frames) if indices is None else sorted(indices)):
+        if not 0 <= index < frames:
+            raise GanInputError(f"frame {index} is outside the walk's {frames} frames (0 to {frames - 1})")
         with torch.no_grad():
             image = generator(slerp(a, b, index / (frames - 1))[None].to(device))[0]
         yield encoding.decode(image.permute(1, 2, 0).cpu().numpy(), scale)

@@ -86,9 +86,10 @@ def generate(generator, scale, width, height, seed=0, tileable=True, device="cpu
 
 
 def latent_walk(generator, scale, width, height, seeds, frames_between, tileable=True, loop=True,
-                device="cpu", variation=DEFAULT_VARIATION):
+                device="cpu", variation=DEFAULT_VARIATION, indices=None):
     """Yield frames morphing from the texture of each seed to the next (and back to the first when
-    ``loop``): an animated texture whose every frame is itself a sample of the model."""
+    ``loop``): an animated texture whose every frame is itself a sample of the model. ``indices``: only
+    these frames (a farm task's share), each exactly as in the whole walk -- frame i depends only on i."""
     seeds = list(seeds)
     if len(seeds) < 2:
         raise GanInputError("a latent walk needs at least two seeds")
@@ -99,9 +100,18 @@ def latent_walk(generator, scale, width, height, seeds, frames_between, tileable
     fields = [seeded_field(generator.config, width, height, seed, tileable, variation) for seed in seeds]
     if loop:
         fields.append(fields[0])
-    for start, end in zip(fields, fields[1:]):
-        for frame in range(frames_between):
-            field = blend(start, end, frame / frames_between)
-            yield encoding.decode(render_field(generator, field, width, height, tileable, device), scale)
-    if not loop:
-        yield encoding.decode(render_field(generator, fields[-1], width, height, tileable, device), scale)
+    total = walk_length(len(seeds), frames_between, loop)
+    for index in (range(total) if indices is None else sorted(indices)):
+        if not 0 <= index < total:
+            raise GanInputError(f"frame {index} is outside the walk's {total} frames (0 to {total - 1})")
+        segment, frame = divmod(index, frames_between)
+        if segment == len(fields) - 1:  # the open walk's closing frame: the last seed itself
+            field = fields[-1]
+        else:
+            field = blend(fields[segment], fields[segment + 1], frame / frames_between)
+        yield encoding.decode(render_field(generator, field, width, height, tileable, device), scale)
+
+
+def walk_length(seed_count, frames_between, loop=True):
+    """Frames in a latent walk: FRAMES_BETWEEN per pair of seeds, and the last seed once more unless it loops."""
+    return frames_between * seed_count if loop else frames_between * (seed_count - 1) + 1

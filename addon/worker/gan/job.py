@@ -14,7 +14,7 @@ import os
 import time
 from dataclasses import replace
 
-from ...protocol.frame_paths import frame_path
+from ...protocol.frame_paths import complete_output, frame_path
 from ...protocol.specs import gan as spec
 from ..jobs import JobInputError, file_stamp, job
 from . import checkpoint, folder_gan, generate, training_loop
@@ -155,6 +155,8 @@ def generate_textures(context, params, inputs):
     path = _model_path(params)
     if params["output_pattern"] is not None and not params["walk_frames"]:
         raise JobInputError("output_pattern is for latent walks: give walk_frames too")
+    if params["walk_range"] is not None and not params["walk_frames"]:
+        raise JobInputError("walk_range is for latent walks: give walk_frames too")
     context.progress(0.0, "loading the model")
     try:
         model = _model(context, path)
@@ -165,19 +167,40 @@ def generate_textures(context, params, inputs):
         raise JobInputError(str(error)) from error
 
 
-def _walk(context, frames, total, pattern):
-    """A latent walk's frames: written to ``pattern`` one by one as they come (returning the last),
-    or, without a pattern, all returned as frame_0000..."""
+def _walk_indices(params, total):
+    """The walk's frame indices this job makes: ``walk_range`` (or all), less finished files."""
+    first, last = 0, total - 1
+    if params["walk_range"] is not None:
+        if len(params["walk_range"]) != 2 or params["walk_range"][0] > params["walk_range"][1]:
+            raise JobInputError("walk_range is two frame indices, FIRST <= LAST")
+        first, last = params["walk_range"]
+        if last >= total:
+            raise JobInputError(f"walk_range ends at frame {last}, after the walk's last frame {total - 1}")
+    pattern = params["output_pattern"]
+    if params["skip_existing"] and pattern:
+        return [index for index in range(first, last + 1) if not complete_output(frame_path(pattern, index))]
+    return list(range(first, last + 1))
+
+
+def _walk(context, make_frames, total, params):
+    """A latent walk's frames: written to the pattern one by one as they come (returning the last),
+    or, without a pattern, all returned as frame_0000... ``make_frames(indices)`` yields those frames."""
+    pattern = params["output_pattern"]
     if pattern:
         os.makedirs(os.path.dirname(os.path.abspath(pattern)), exist_ok=True)
+    indices = _walk_indices(params, total)
+    if not indices:
+        context.progress(1.0, "every frame of the range was already written")
+        last_index = params["walk_range"][1] if params["walk_range"] else total - 1
+        return {"last": _read_image(frame_path(pattern, last_index))}
     outputs, last = {}, None
-    for index, frame in enumerate(frames):
+    for done, (index, frame) in enumerate(zip(indices, make_frames(indices)), 1):
         if pattern:
             _write_image(frame_path(pattern, index), frame)
             last = frame
         else:
             outputs[f"frame_{index:04d}"] = frame
-        context.progress((index + 1) / total, f"frame {index + 1} of {total}")
+        context.progress(done / len(indices), f"frame {index} ({done} of {len(indices)})")
     return {"last": last} if pattern else outputs
 
 
@@ -195,9 +218,10 @@ def _generate_exemplar(context, model, params):
                                "files (output_pattern)"))
     seeds = [seed + index for index in range(count)]
     if walk_frames:
-        frames = generate.latent_walk(model.sampler, model.scale, width, height, seeds, walk_frames,
-                                      tileable=tileable, loop=True, device=context.device, variation=variation)
-        return _walk(context, frames, walk_frames * count, pattern)
+        def make_frames(indices):
+            return generate.latent_walk(model.sampler, model.scale, width, height, seeds, walk_frames, tileable=tileable,
+                                        loop=True, device=context.device, variation=variation, indices=indices)
+        return _walk(context, make_frames, generate.walk_length(count, walk_frames), params)
     started = time.monotonic()
     outputs = {}
     for index, current in enumerate(seeds):
@@ -217,9 +241,10 @@ def _generate_folder(context, model, params):
                                 "or omitted")
     seed, count, walk_frames = params["seed"], params["count"], params["walk_frames"]
     if walk_frames:
-        frames = folder_gan.interpolate(model.sampler, model.scale, seed, seed + 1, walk_frames + 1,
-                                        context.device)
-        return _walk(context, frames, walk_frames + 1, params["output_pattern"])
+        def make_frames(indices):
+            return folder_gan.interpolate(model.sampler, model.scale, seed, seed + 1, walk_frames + 1,
+                                          context.device, indices=indices)
+        return _walk(context, make_frames, walk_frames + 1, params)
     images = folder_gan.sample(model.sampler, model.scale, [seed + index for index in range(count)],
                                context.device)
     context.progress(1.0, f"{count} image(s)")
