@@ -18,9 +18,12 @@ SUBCOMMANDS = (
     "gan-train",
     "gan-generate",
     "stylize",
+    "stylize-sequence",
     "relight",
+    "relight-sequence",
     "capture-lightstage",
     "colorize",
+    "colorize-sequence",
     "material-maps",
     "normal-to-height",
     "bench",
@@ -45,6 +48,13 @@ def _input_error_types():
     return tuple(types)
 
 
+def _make_folder(folder):
+    try:
+        os.makedirs(folder, exist_ok=True)
+    except OSError as error:
+        raise CliInputError(f"cannot create the output folder '{folder}': {error.strerror}") from None
+
+
 def check_image_outputs(args):
     """Every image output a subcommand names (its module's IMAGE_OUTPUTS) is checked before any work
     starts: a format the extension picks, an existing writable folder, not a folder itself."""
@@ -58,7 +68,20 @@ def check_image_outputs(args):
         if extension not in EXR + DISPLAY and not os.path.isdir(path):
             raise CliInputError(f"cannot write '{path}': unsupported file type '{extension or '(none)'}'; "
                                 f"use one of {', '.join(EXR + DISPLAY)}")
+        if getattr(args, "frame_range", None):  # a farm task's share of a walk: it creates its folder
+            _make_folder(os.path.dirname(os.path.abspath(path)))
         check_writable(path)
+    for dest in args.pattern_outputs:  # frame sequences: a farm task creates its output folder
+        pattern = getattr(args, dest, None)
+        if not pattern:
+            continue
+        extension = os.path.splitext(pattern)[1].lower()
+        if extension not in EXR + DISPLAY:
+            raise CliInputError(f"cannot write frames '{pattern}': unsupported file type '{extension or '(none)'}'; "
+                                f"use one of {', '.join(EXR + DISPLAY)}")
+        _make_folder(os.path.dirname(os.path.abspath(pattern)))
+        from neural_render.protocol.frame_paths import frame_path
+        check_writable(frame_path(pattern, 0))
 
 
 def build_parser():
@@ -72,7 +95,8 @@ def build_parser():
     for name in SUBCOMMANDS:
         module = importlib.import_module(f"cli.{name.replace('-', '_')}")
         sub = module.add_parser(subparsers)
-        sub.set_defaults(run=module.run, image_outputs=getattr(module, "IMAGE_OUTPUTS", ()))
+        sub.set_defaults(run=module.run, image_outputs=getattr(module, "IMAGE_OUTPUTS", ()),
+                         pattern_outputs=getattr(module, "PATTERN_OUTPUTS", ()))
     return parser
 
 
