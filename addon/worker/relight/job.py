@@ -6,9 +6,15 @@ the structure of ``mapping`` and ``frames``, the rank against the set's size, th
 
 Animation frames (``frames``) are relit in one GEMM and returned as ``frame_0000``, ``frame_0001``...,
 or, with ``output_pattern``, each written (atomically) to ``frame_path(pattern, number)`` as soon as
-it is relit and only ``last`` returned: frames leave memory as they are done, in batches of at most
-``FRAME_BATCH_BYTES``, and a crash keeps the finished ones. (A set streamed from disk is the
-exception: all frames accumulate over one pass through its files, then are written.)
+it is relit and only ``last`` returned: frames leave memory as they are done, in blocks of at most
+``FRAME_BLOCK`` frames and ``FRAME_BATCH_BYTES``, and a crash keeps the finished ones. (A set streamed
+from disk is the exception: all frames accumulate over one pass through its files, then are written.)
+
+Written frames are bit-identical however a shot is cut into jobs (a farm's chunks): BLAS picks its
+kernels by the matrix shapes, so a frame relit among 5 others can differ in the last bit from the same
+frame relit among 12. Each block therefore has the same shape whatever the job -- FRAME_BLOCK rows, the
+frames whose number // FRAME_BLOCK is the block's, at row number % FRAME_BLOCK, the other rows zero.
+(Streamed sets are exact to float rounding, not bit-identical across cuts.)
 """
 
 import math
@@ -29,6 +35,7 @@ from .weights import Environment, Mapping, light_weights
 # Frames relit at once when they are written to files: their pixels (float32 RGBA out, RGB in the
 # GEMM) stay under this, so a long 1080p animation never holds more than a few frames.
 FRAME_BATCH_BYTES = 1 << 28
+FRAME_BLOCK = 16  # rows of every GEMM that writes frames (see above): cheap padding, the set read once per block
 
 
 @job(spec.APPLY)
@@ -64,7 +71,7 @@ def apply(context, params, inputs):
                 progress=context.stage(0.1, 0.8 if output else 0.9))
         except light_sets.LightSetError as error:  # a light image unreadable half-way through
             raise JobInputError(str(error)) from None
-        relight, batch = (lambda batch_weights: streamed), len(frames)  # noqa: E731
+        relight, batch = (lambda batch_weights: streamed), None  # noqa: E731 (one pass, no blocks)
     else:
         resident = _resident_set(context, light_set, storage)
         if rank is not None:
@@ -75,33 +82,59 @@ def apply(context, params, inputs):
         else:
             context.progress(0.9, f"relighting {len(frames)} frame(s)")
             relight = lambda batch_weights: engine.relight(resident.loaded, batch_weights)  # noqa: E731
-        batch = max(1, FRAME_BATCH_BYTES // (light_set.pixels * 7 * 4)) if output else len(frames)
-    if output is None:
+        # The block depends on the set's size only, so every job of a shot uses the same one.
+        batch = min(FRAME_BLOCK, max(1, FRAME_BATCH_BYTES // (light_set.pixels * 7 * 4)))
+    if output is None and params["frames"] is None:
         relit = relight(weights)
         context.progress(1.0, "done")
-        if params["frames"] is not None:
-            return {f"frame_{index:04d}": frame for index, frame in enumerate(relit)}
         return {"relit": relit[0]}
+    if output is None:  # frames returned: relit in the same blocks as written frames, so they are the same
+        numbers = list(range(len(frames)))
+        returned = {f"frame_{position:04d}": frame
+                    for position, frame in _relit_in_blocks(context, weights, numbers, relight, batch)}
+        context.progress(1.0, "done")
+        return returned
     return {"last": _write_frames(context, output, weights, relight, batch)}
 
 
-def _write_frames(context, output, weights, relight, batch):
-    """Relight ``batch`` frames at a time and write each; the last frame."""
+def _blocks(numbers, block):
+    """[(block index, [(position in numbers, row)])] in order: frame ``number`` goes to block
+    number // block, row number % block."""
+    grouped = {}
+    for position, number in enumerate(numbers):
+        grouped.setdefault(number // block, []).append((position, number % block))
+    return sorted(grouped.items())
+
+
+def _relit_in_blocks(context, weights, numbers, relight, block):
+    """Yield (position in numbers, frame), block by block (all at once when ``block`` is None)."""
+    if block is None:
+        groups, rows = [(0, list(enumerate(range(len(numbers)))))], len(numbers)
+    else:
+        groups, rows = _blocks(numbers, block), block
+    for _, members in groups:
+        context.check_cancelled()
+        block_weights = np.zeros((rows,) + weights.shape[1:], np.float32)
+        for position, row in members:
+            block_weights[row] = weights[position]
+        relit = relight(block_weights)
+        for position, row in members:
+            yield position, relit[row]
+        del relit
+
+
+def _write_frames(context, output, weights, relight, block):
+    """Relight the frames block by block and write each as soon as its block is done; the last."""
     pattern, numbers = output
     report = context.stage(0.9, 0.1)
     last = None
-    for start in range(0, len(numbers), batch):
-        context.check_cancelled()
-        relit = relight(weights[start:start + batch])
-        for offset, frame in enumerate(relit[:len(numbers) - start]):
-            try:
-                write_image(frame_path(pattern, numbers[start + offset]), frame)
-            except (ImageFileError, OSError) as error:
-                raise JobInputError(f"cannot write frame {numbers[start + offset]}: {error}") from None
-            last = frame
-        done = min(start + batch, len(numbers))
+    for done, (position, frame) in enumerate(_relit_in_blocks(context, weights, numbers, relight, block), 1):
+        try:
+            write_image(frame_path(pattern, numbers[position]), frame)
+        except (ImageFileError, OSError) as error:
+            raise JobInputError(f"cannot write frame {numbers[position]}: {error}") from None
+        last = frame
         report(done / len(numbers), f"relit and wrote {done} of {len(numbers)} frames")
-        del relit
     return last
 
 
