@@ -17,9 +17,6 @@ OPTIONS = ("preset", "steps", "size", "strength", "style_scale", "preserve_color
            "layer_weights", "tv_weight", "view_transform", "keep_highlights", "backbone", "weights_path", "seed",
            "style_weights", "temporal", "temporal_weight", "temporal_blend", "warmup")
 
-# The chunk warm-up: the flicker at chunk boundaries against K is measured in docs/BENCHMARKS.md.
-DEFAULT_WARMUP = 4
-
 PATTERN_OUTPUTS = ("out",)  # main creates the folder and checks it before any work starts
 
 
@@ -39,7 +36,10 @@ def add_parser(subparsers):
                         help="the Vector passes as their own files, numbered like the frames")
     spec_options.add(parser, spec.SEQUENCE, OPTIONS)
     warmup = next(action for action in parser._actions if action.dest == spec_options.dest(spec.SEQUENCE["warmup"]))
-    warmup.help += f" (here: default {DEFAULT_WARMUP}; frames before the shot's first are not invented)"
+    warmup.help += f" (here: default {spec.DEFAULT_CHUNK_WARMUP}; frames before the shot's first are not invented)"
+    parser.add_argument("--shot-start", type=int, metavar="N",
+                        help="the shot's first frame: the warm-up never reaches before it (default: the first "
+                             "frame found), so every chunking of a shot starts from the same place")
     spec_options.device_option(parser)
     return parser
 
@@ -77,7 +77,11 @@ def run(args):
         sequence_options.report(args, numbers, todo, "stylized")
         return 0
     temporal = params.get("temporal", True)
-    warmup = params.get("warmup", DEFAULT_WARMUP) if temporal else 0
+    warmup = params.get("warmup", spec.DEFAULT_CHUNK_WARMUP) if temporal else 0
+    if args.shot_start is not None:
+        if args.shot_start > numbers[0]:
+            raise CliInputError(f"--shot-start {args.shot_start} is after the range's first frame {numbers[0]}")
+        available = {number: path for number, path in available.items() if number >= args.shot_start}
     history = _warmup_frames(available, numbers[0], warmup)
     vectors = {}
     if temporal and args.vectors:

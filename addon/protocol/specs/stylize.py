@@ -108,6 +108,10 @@ FRAME = JobSpec(
            "previous_vector (for occlusion)",
     outputs="result, confidence (H, W, 1)")
 
+# A farm chunk re-stylizes this many frames before its first as history (stylize-sequence, the farm
+# templates): chosen from the boundary flicker measured for K = 0, 2, 4, 8 (docs/BENCHMARKS.md).
+DEFAULT_CHUNK_WARMUP = 4
+
 SEQUENCE = JobSpec(
     "stylize.sequence", "Frames stylized in order, each written atomically as soon as it is done",
     merged(_COMMON, (
