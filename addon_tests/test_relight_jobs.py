@@ -28,24 +28,8 @@ def _sky(height=32, width=64):
 @pytest.fixture(scope="module")
 def light_set_dir(tmp_path_factory):
     """A 8x4 set of a Lambertian sphere rendered analytically (normal . light direction)."""
-    folder = tmp_path_factory.mktemp("set")
-    lights = sphere.latlong_grid_directions(8, 4)
-    size = 24
-    y, x = np.mgrid[0:size, 0:size]
-    nx, ny = (x + 0.5) / size * 2 - 1, 1 - (y + 0.5) / size * 2
-    inside = nx ** 2 + ny ** 2 < 1
-    nz = np.sqrt(np.clip(1 - nx ** 2 - ny ** 2, 0, None))
-    normals = np.stack([nx, -nz, ny], axis=-1)  # seen from -Y: image right = +X, up = +Z
-    rows = []
-    for index, light in enumerate(lights):
-        image = np.zeros((size, size, 4), np.float32)
-        image[..., :3] = (np.clip(normals @ light, 0, None) / math.pi * inside)[..., None] * [0.8, 0.5, 0.3]
-        image[..., 3] = inside
-        name = f"light_{index:03d}.exr"
-        write_image(str(folder / name), image)
-        rows.append(f"{name},{light[0]:.9f},{light[1]:.9f},{light[2]:.9f}")
-    (folder / "lights.csv").write_text("file,x,y,z\n" + "\n".join(rows) + "\n")
-    return folder
+    from fixtures.analytic_light_set import write_lambertian_sphere_set
+    return write_lambertian_sphere_set(tmp_path_factory.mktemp("set"))
 
 
 def _expected(folder, sky, rotation_deg, strength):
