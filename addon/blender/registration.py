@@ -8,6 +8,7 @@ from . import relight
 from . import stylize
 from . import colorize
 from . import material
+from . import farm
 
 # One Blender-side package per capability; each exposes CLASSES and SETTINGS (scene property, group).
 CAPABILITIES = (
@@ -16,6 +17,7 @@ CAPABILITIES = (
     stylize,
     colorize,
     material,
+    farm,
 )
 
 CLASSES = (

@@ -1,0 +1,157 @@
+"""What a farm job of each capability needs from the scene: its inputs already on disk (the rendered
+frames, a style image, a light set, a GAN model), the panel's settings and the frame range, as the job
+parameters of the capability's template (protocol/farm/job_types.py). Files the farm needs that exist
+only in the .blend -- the world's animation -- are written into the job folder; a style image is copied
+there, so the bundle carries what it uses.
+
+    farm_job, values = collect(context, "STYLIZE", folder)   # values: {OpenJD parameter: value}
+
+Nothing in the scene is changed (the relight reader steps through frames and restores the current one).
+"""
+
+import json
+import math
+import os
+import shutil
+
+import bpy
+
+from ...protocol.farm import job_types
+from ...protocol.frame_paths import numbered_frames
+from ..job_operator import UserFacingError
+
+
+def _absolute(path):
+    return os.path.normpath(bpy.path.abspath(path)) if path else ""
+
+
+def _rendered_frames(scene, what):
+    """The folder of the scene's rendered frames, every frame of the range present, as Blender names them."""
+    first, last = scene.frame_start, scene.frame_end
+    paths = {frame: scene.render.frame_path(frame=frame) for frame in range(first, last + 1)}
+    missing = [frame for frame, path in paths.items() if not os.path.isfile(path)]
+    if missing:
+        raise UserFacingError(f"{what} reads the rendered frames, and {len(missing)} of frames {first}-{last} are not on "
+                              f"disk (first missing: {paths[missing[0]]}): render the animation first")
+    folders = {os.path.dirname(path) for path in paths.values()}
+    if len(folders) != 1:
+        raise UserFacingError("the render output puts frames in several folders; use one folder for the shot")
+    folder = folders.pop()
+    try:
+        found = numbered_frames(folder)
+    except ValueError as error:
+        raise UserFacingError(f"the render folder {folder}: {error}; keep one numbered sequence there") from None
+    stray = sorted(number for number, path in found.items() if path not in paths.values() and first <= number <= last)
+    if stray:
+        raise UserFacingError(f"the render folder {folder} holds other numbered files for frame(s) "
+                              f"{', '.join(map(str, stray[:5]))}; keep one sequence there")
+    return folder
+
+
+def _common(context, farm_job, settings, output):
+    values = {"Python": settings.python or "python3", "FrameStart": context.scene.frame_start,
+              "FrameEnd": context.scene.frame_end, "OutputDir": output}
+    if settings.neural_render_cli:
+        values["NeuralRenderCli"] = _absolute(settings.neural_render_cli)
+    if settings.chunk_size:
+        values["ChunkSize"] = settings.chunk_size
+    return values
+
+
+def _stylize(context, settings, folder):
+    scene = context.scene
+    panel = scene.neural_render_stylize
+    image_settings = scene.render.image_settings
+    if image_settings.file_format != "OPEN_EXR_MULTILAYER":
+        raise UserFacingError("Stylize on the farm reads multilayer EXR renders: set Output > File Format to "
+                              "OpenEXR MultiLayer (with the Vector pass) and render the animation")
+    if panel.temporal and not context.view_layer.use_pass_vector:
+        raise UserFacingError("Temporal consistency needs the Vector pass: enable View Layer > Passes > Vector "
+                              "and render the animation")
+    slots = [slot for slot in panel.styles if slot.image is not None]
+    if not slots:
+        raise UserFacingError("Add a style image in the Stylize panel first")
+    style = slots[min(panel.active_style, len(slots) - 1)].image
+    style_path = _absolute(style.filepath)
+    if style.packed_file is not None or not os.path.isfile(style_path):
+        raise UserFacingError(f"The style image '{style.name}' is not a file on disk (packed or generated): save "
+                              "it to a file first")
+    copied = os.path.join(folder, "style" + os.path.splitext(style_path)[1].lower())
+    shutil.copyfile(style_path, copied)
+    values = {"Frames": _rendered_frames(scene, "Stylize"), "Style": copied, "Preset": panel.animation_preset,
+              "Temporal": "--temporal" if panel.temporal else "--no-temporal"}
+    if hasattr(panel, "strength"):
+        values["Strength"] = float(panel.strength)
+    return values, _absolute(panel.output_directory) or os.path.join(folder, "output")
+
+
+def _relight(context, settings, folder):
+    from ..relight import world_reader
+    scene = context.scene
+    panel = scene.neural_render_relight
+    light_set = _absolute(panel.set_dir)
+    if not os.path.isdir(light_set):
+        raise UserFacingError("Choose the light-stage set folder in the Relight panel first")
+    world = panel.world or scene.world
+    rows, image = [], None
+    current = scene.frame_current
+    try:  # the world as animated, frame by frame, exactly as Relight Animation reads it
+        for frame in range(scene.frame_start, scene.frame_end + 1):
+            scene.frame_set(frame)
+            lighting = world_reader.read_world(world)
+            if lighting.image is None:
+                raise UserFacingError("Relight on the farm needs a world with an Environment Texture image")
+            image = lighting.image
+            rotation = (lighting.mapping or {}).get("rotation", [0.0, 0.0, 0.0])[2]
+            strength = float(panel.strength) if panel.use_strength else lighting.strength
+            if panel.use_rotation:
+                rotation = math.radians(panel.rotation_deg)
+            rows.append({"frame": frame, "rotation": math.degrees(rotation), "strength": strength})
+    finally:
+        scene.frame_set(current)
+    world_path = _absolute(image.filepath)
+    if image.packed_file is not None or not os.path.isfile(world_path):
+        raise UserFacingError(f"The world image '{image.name}' is not a file on disk: save or unpack it first")
+    animation = os.path.join(folder, "world_animation.json")
+    with open(animation, "w", encoding="utf-8") as handle:
+        json.dump(rows, handle, indent=1)
+    values = {"LightSet": light_set, "World": world_path, "WorldAnimation": animation}
+    output = _absolute(panel.output_path)
+    return values, output if output and not os.path.splitext(output)[1] else os.path.join(folder, "output")
+
+
+def _colorize(context, settings, folder):
+    panel = context.scene.neural_render_colorize
+    values = {"Frames": _rendered_frames(context.scene, "Colorize"), "Model": panel.model,
+              "Temperature": float(panel.temperature), "Seamless": "--seamless" if panel.seamless else "--no-seamless"}
+    return values, os.path.join(folder, "output")
+
+
+def _gan_walk(context, settings, folder):
+    panel = context.scene.neural_render_gan
+    model = _absolute(panel.model_path)
+    if not os.path.isfile(model):
+        raise UserFacingError("Choose a GAN model file in the GAN panel first")
+    count = max(2, panel.count)
+    walk = job_types.find("gan_walk")
+    frames_between = next(setting.default for setting in walk.settings if setting.name == "WalkFrames")
+    values = {"Model": model, "Width": panel.width or 512, "Height": panel.height or panel.width or 512,
+              "Count": count, "WalkFrames": frames_between, "Seed": panel.seed,
+              "Tileable": "--tileable" if panel.tileable else "--no-tileable", "Variation": float(panel.variation)}
+    return values, os.path.join(folder, "output")
+
+
+_COLLECTORS = {"STYLIZE": _stylize, "RELIGHT": _relight, "COLORIZE": _colorize, "GAN_WALK": _gan_walk}
+
+
+def collect(context, capability, folder):
+    """(farm job, {job parameter: value}) for ``capability`` (a settings enum value), files into ``folder``."""
+    settings = context.scene.neural_render_farm
+    farm_job = job_types.find(capability.lower())
+    os.makedirs(folder, exist_ok=True)
+    values, output = _COLLECTORS[capability](context, settings, folder)
+    common = _common(context, farm_job, settings, output)
+    if capability == "GAN_WALK":  # a walk's frames are its own: 0 .. count x frames between - 1
+        common.update(FrameStart=0, FrameEnd=values["Count"] * values["WalkFrames"] - 1)
+    common.update(values)
+    return farm_job, common

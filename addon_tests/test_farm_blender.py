@@ -1,0 +1,123 @@
+"""Write Farm Job in the real bpy: a scene whose animation is rendered on disk becomes a Deadline Cloud
+job bundle and a Flamenco job; the bundle runs with ``openjd run``; a scene that is not ready is refused
+with a message, and nothing in the scene changes."""
+
+import json
+import math
+import os
+import shutil
+import subprocess
+import sys
+
+import pytest
+
+from farm_fixtures import CLI, FRAMES, run_cli, shot  # noqa: F401
+
+bpy = pytest.importorskip("bpy")
+
+
+@pytest.fixture
+def rendered_scene(addon, shot, tmp_path):
+    """The scene set to render multilayer EXRs with the Vector pass into tmp/render/, its frames there
+    (the test shot, put where Blender would have written it), and a style image on disk."""
+    from fixtures.sample_styles import brush_painting
+    from neural_render.worker.imageio.files import write_image
+    bpy.ops.wm.read_factory_settings(use_empty=True)
+    scene = bpy.context.scene
+    scene.frame_start, scene.frame_end = 1, FRAMES
+    scene.render.image_settings.media_type = "MULTI_LAYER_IMAGE"
+    scene.render.image_settings.file_format = "OPEN_EXR_MULTILAYER"
+    scene.render.filepath = str(tmp_path / "render" / "frame_####")
+    bpy.context.view_layer.use_pass_vector = True
+    for frame in range(1, FRAMES + 1):
+        target = scene.render.frame_path(frame=frame)
+        os.makedirs(os.path.dirname(target), exist_ok=True)
+        shutil.copyfile(os.path.join(shot, f"frame_{frame:04d}.exr"), target)
+    style_path = tmp_path / "oil.png"
+    write_image(str(style_path), brush_painting(96, 96, seed=2))
+    settings = scene.neural_render_stylize
+    settings.styles.add().image = bpy.data.images.load(str(style_path))
+    settings.output_directory = str(tmp_path / "stylized")
+    return scene
+
+
+def _write(capability, folder):
+    return bpy.ops.neural_render.write_farm_job("EXEC_DEFAULT", capability=capability, directory=str(folder))
+
+
+def test_a_rendered_shot_becomes_a_deadline_bundle_and_a_flamenco_job(rendered_scene, tmp_path):
+    scene = rendered_scene
+    scene.neural_render_farm.neural_render_cli = CLI
+    scene.neural_render_farm.python = sys.executable
+    assert _write("STYLIZE", tmp_path / "farm") == {"FINISHED"}
+    job = tmp_path / "farm" / "stylize"
+    listed = json.loads((job / "deadline" / "parameter_values.json").read_text())["parameterValues"]
+    values = {entry["name"]: entry["value"] for entry in listed}
+    assert values["Frames"] == str(tmp_path / "render")
+    assert values["FrameStart"] == 1 and values["FrameEnd"] == FRAMES
+    assert values["Preset"] == "instant", "the panel's animation preset"
+    assert values["Temporal"] == "--temporal" and values["OutputDir"] == str(tmp_path / "stylized")
+    assert os.path.isfile(values["Style"]) and os.path.dirname(values["Style"]) == str(job), "the style travels"
+    template = json.loads((job / "deadline" / "template.json").read_text())
+    assert template["specificationVersion"] == "jobtemplate-2023-09"
+    flamenco_job = json.loads((job / "flamenco_job.json").read_text())
+    assert flamenco_job["type"] == "neural-render-stylize"
+    assert flamenco_job["settings"]["frames"] == values["Frames"] and flamenco_job["settings"]["temporal"] is True
+    # The bundle runs as written (here: the first four frames, two tasks).
+    values.update(FrameEnd=4, ChunkSize=2)
+    done = subprocess.run([sys.executable, "-m", "openjd", "run", str(job / "deadline" / "template.json"),
+                           "--job-param", json.dumps(values)], capture_output=True, text=True, timeout=600)
+    assert done.returncode == 0, done.stdout[-3000:]
+    assert sorted(os.listdir(tmp_path / "stylized")) == [f"frame_{number:04d}.exr" for number in range(1, 5)]
+
+
+def test_a_shot_that_is_not_ready_is_refused_with_what_to_do(rendered_scene, tmp_path):
+    scene = rendered_scene
+    scene.frame_end = FRAMES + 1
+    with pytest.raises(RuntimeError, match="render the animation first"):
+        _write("STYLIZE", tmp_path / "farm")
+    scene.frame_end = FRAMES
+    scene.render.image_settings.media_type = "IMAGE"
+    scene.render.image_settings.file_format = "PNG"
+    with pytest.raises(RuntimeError, match="OpenEXR MultiLayer"):
+        _write("STYLIZE", tmp_path / "farm")
+    with pytest.raises(RuntimeError, match="light-stage set folder"):
+        _write("RELIGHT", tmp_path / "farm")
+    with pytest.raises(RuntimeError, match="GAN model file"):
+        _write("GAN_WALK", tmp_path / "farm")
+    assert not (tmp_path / "farm" / "stylize" / "deadline").exists(), "nothing is written for a refused job"
+
+
+def test_the_world_animation_is_written_frame_by_frame_and_the_scene_left_as_it_was(addon, tmp_path, hdri_paths):
+    from fixtures.analytic_light_set import write_lambertian_sphere_set
+    bpy.ops.wm.read_factory_settings(use_empty=True)
+    scene = bpy.context.scene
+    scene.frame_start, scene.frame_end, scene.frame_current = 1, 5, 3
+    world = bpy.data.worlds.new("sky")
+    scene.world = world
+    tree = world.node_tree
+    environment = tree.nodes.new("ShaderNodeTexEnvironment")
+    environment.image = bpy.data.images.load(hdri_paths[0])
+    mapping = tree.nodes.new("ShaderNodeMapping")
+    coordinates = tree.nodes.new("ShaderNodeTexCoord")
+    tree.links.new(coordinates.outputs["Generated"], mapping.inputs["Vector"])
+    tree.links.new(mapping.outputs["Vector"], environment.inputs["Vector"])
+    tree.links.new(environment.outputs["Color"], tree.nodes["Background"].inputs["Color"])
+    rotation = mapping.inputs["Rotation"]
+    for frame, degrees in ((1, 0.0), (5, 90.0)):
+        rotation.default_value = (0.0, 0.0, math.radians(degrees))
+        rotation.keyframe_insert("default_value", frame=frame)
+    scene.neural_render_relight.set_dir = str(write_lambertian_sphere_set(tmp_path / "set"))
+    assert _write("RELIGHT", tmp_path / "farm") == {"FINISHED"}
+    rows = json.loads((tmp_path / "farm" / "relight" / "world_animation.json").read_text())
+    assert [row["frame"] for row in rows] == [1, 2, 3, 4, 5]
+    assert rows[0]["rotation"] == pytest.approx(0.0, abs=1e-4) and rows[-1]["rotation"] == pytest.approx(90.0, abs=1e-4)
+    assert all(a["rotation"] < b["rotation"] for a, b in zip(rows, rows[1:])), "the keyframed turn, frame by frame"
+    assert scene.frame_current == 3, "the current frame is restored"
+    # The written job relights those frames, and the farm's result is one neural-render process's.
+    listed = json.loads((tmp_path / "farm" / "relight" / "deadline" / "parameter_values.json").read_text())["parameterValues"]
+    values = {entry["name"]: entry["value"] for entry in listed}
+    assert values["World"] == hdri_paths[0]
+    run_cli("relight-sequence", "--set", values["LightSet"], "--world", values["World"], "--animation",
+            values["WorldAnimation"], "--out", str(tmp_path / "relit" / "f_####.exr"))
+    assert sorted(os.listdir(tmp_path / "relit")) == [f"f_{number:04d}.exr" for number in range(1, 6)]
