@@ -32,6 +32,7 @@ def add_parser(subparsers):
 
 def run(args):
     import os
+    import sys
 
     from neural_render.protocol.specs import colorize as spec
     from neural_render.worker import jobs
@@ -39,7 +40,7 @@ def run(args):
 
     from . import spec_options
     from .colorize import _premultiplied
-    from .engine import run_job
+    from .engine import resolve_device, run_job
     from .main import CliInputError
 
     auto = spec_options.params(args, spec.AUTO)
@@ -56,6 +57,9 @@ def run(args):
     todo = set(sequence_options.still_to_do(args, numbers))
     outputs = sequence_options.output_paths(args, numbers)
     reference = read_image(args.reference) if args.reference else None
+    _, note = resolve_device(args.device)  # once, not once a frame
+    if note:
+        print(f"neural-render: {note}", file=sys.stderr)
     models = jobs.ModelCache()  # the colorizer stays loaded from frame to frame
     done = 0
     for number, path in frames:

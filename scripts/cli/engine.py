@@ -44,21 +44,29 @@ def in_flags(spec, text):
     return text
 
 
+def resolve_device(device):
+    """(torch.device, note) for --device (None: $NEURAL_RENDER_DEVICE, else automatic); bad input is
+    a CliInputError."""
+    from neural_render.worker import device as devices
+
+    from .main import CliInputError
+    from .spec_options import chosen_device
+    try:
+        return devices.choose_device(chosen_device(device))
+    except ValueError as error:  # a GPU this machine does not have
+        raise CliInputError(str(error)) from None
+
+
 def run_job(kind, params, inputs, device="auto", label=None, quiet=False, models=None):
     """Run job ``kind`` on top-first float arrays; return its outputs. Ctrl-C cancels cleanly.
     ``models``: a ``jobs.ModelCache`` to keep networks loaded across the jobs of one command."""
-    from neural_render.worker import device as devices
     from neural_render.worker import jobs
 
     jobs.load_job_packages()
     function = jobs.find(kind)
     if function is None:
         raise RuntimeError(f"no job {kind!r}")
-    try:
-        torch_device, note = devices.choose_device(device)
-    except ValueError as error:  # a GPU this machine does not have
-        from .main import CliInputError
-        raise CliInputError(str(error)) from None
+    torch_device, note = resolve_device(device)
     if note and not quiet:
         print(f"neural-render: {note}", file=sys.stderr)
     cancel = threading.Event()

@@ -127,14 +127,23 @@ def _device(text):
 
 
 def device_option(parser):
-    """``--device``, from the shared device choice; its default comes from $NEURAL_RENDER_DEVICE when set
-    (a farm node's GPU assignment), else automatic."""
+    """``--device``, from the shared device choice; without it $NEURAL_RENDER_DEVICE (a farm node's GPU
+    assignment), else automatic -- resolved by ``chosen_device`` when the job starts."""
     from neural_render.protocol.specs.common import DEVICE, DEVICES
-    default = os.environ.get(DEVICE_VARIABLE) or DEVICE.default
-    try:
-        default = _device(default)
-    except argparse.ArgumentTypeError as error:
-        raise CliInputError(f"${DEVICE_VARIABLE}: {error}") from None
-    parser.add_argument("--device", default=default, type=_device, metavar="DEVICE",
+    parser.add_argument("--device", default=None, type=_device, metavar="DEVICE",
                         help=f"{DEVICE.description}; {', '.join(DEVICES)} or cuda:N (one GPU of several); "
                              f"default ${DEVICE_VARIABLE} or {DEVICE.default}")
+
+
+def chosen_device(value):
+    """The --device value, else $NEURAL_RENDER_DEVICE checked like the flag, else the default."""
+    from neural_render.protocol.specs.common import DEVICE
+    if value is not None:
+        return value
+    text = os.environ.get(DEVICE_VARIABLE, "").strip()
+    if not text:
+        return DEVICE.default
+    try:
+        return _device(text)
+    except argparse.ArgumentTypeError as error:
+        raise CliInputError(f"${DEVICE_VARIABLE}: {error}") from None
