@@ -40,9 +40,10 @@ def run(args):
 
     from . import spec_options
     from .colorize import _premultiplied
-    from .engine import resolve_device, run_job
+    from .engine import request_determinism, resolve_device, run_job
     from .main import CliInputError
 
+    request_determinism()
     auto = spec_options.params(args, spec.AUTO)
     matching = spec_options.params(args, spec.REFERENCE)
     if matching and not args.reference:

@@ -57,6 +57,20 @@ def resolve_device(device):
         raise CliInputError(str(error)) from None
 
 
+def request_determinism():
+    """Ask torch for deterministic kernels where it has them (a farm task's frame must not depend on
+    which node ran it twice): cuDNN without autotuning, cuBLAS with a fixed workspace, and the
+    deterministic variants of scatter/index ops (warn_only: ops without one still run). CPU kernels
+    are deterministic already; on CUDA this is requested, not verified here."""
+    import os
+
+    import torch
+    os.environ.setdefault("CUBLAS_WORKSPACE_CONFIG", ":4096:8")  # read when cuBLAS initialises
+    torch.backends.cudnn.benchmark = False
+    torch.backends.cudnn.deterministic = True
+    torch.use_deterministic_algorithms(True, warn_only=True)
+
+
 def run_job(kind, params, inputs, device="auto", label=None, quiet=False, models=None):
     """Run job ``kind`` on top-first float arrays; return its outputs. Ctrl-C cancels cleanly.
     ``models``: a ``jobs.ModelCache`` to keep networks loaded across the jobs of one command."""

@@ -75,6 +75,8 @@ def run(args):
         except FrameRangeError as error:
             raise CliInputError(f"--range: {error}") from None
         params["skip_existing"] = not args.overwrite
+        from .engine import request_determinism
+        request_determinism()
     outputs = run_job("gan.generate", params, {}, device=args.device, label="gan-generate")
     if walk:  # the job wrote each frame as it was generated
         height, width = outputs["last"].shape[:2]

@@ -115,9 +115,10 @@ def run(args):
     from neural_render.protocol.specs import relight as spec
 
     from . import spec_options
-    from .engine import run_job
+    from .engine import request_determinism, run_job
     from .main import CliInputError
 
+    request_determinism()
     params = spec_options.params(args, spec.APPLY)
     if not os.path.isdir(params["set"]):
         raise CliInputError(f"no light set folder at {params['set']}")
