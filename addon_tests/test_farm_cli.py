@@ -127,3 +127,23 @@ def test_gan_generate_range_needs_a_walk(tmp_path):
     (tmp_path / "m.nrgan").write_bytes(b"x")
     done = _run("gan-generate", "--model", str(tmp_path / "m.nrgan"), "--range", "0-3", "--out", str(tmp_path / "w.exr"))
     assert done.returncode == 2 and "--range is for latent walks: give --walk too" in done.stderr
+
+
+def test_single_layer_frames_with_their_vector_passes_beside_them_give_the_multilayer_result(shot, style, tmp_path):
+    """The Combined and Vector passes as separate single-layer sequences (--vectors) are the same shot."""
+    from neural_render.worker.imageio.files import read_image
+    (tmp_path / "beauty").mkdir()
+    (tmp_path / "vectors").mkdir()
+    for number in range(1, 4):
+        source = os.path.join(shot, f"frame_{number:04d}.exr")
+        write_image(str(tmp_path / "beauty" / f"b_{number:04d}.exr"), read_image(source))
+        write_image(str(tmp_path / "vectors" / f"v_{number:04d}.exr"), read_image(source, layer="Vector"))
+    common = ["--style", style, "--preset", "instant", "--range", "1-3"]
+    done = _run("stylize-sequence", "--frames", shot, *common, "--out", str(tmp_path / "multi" / "s_####.exr"))
+    assert done.returncode == 0, done.stderr
+    done = _run("stylize-sequence", "--frames", str(tmp_path / "beauty" / "b_####.exr"), "--vectors",
+                str(tmp_path / "vectors"), *common, "--out", str(tmp_path / "single" / "s_####.exr"))
+    assert done.returncode == 0, done.stderr
+    for number in range(1, 4):
+        name = f"s_{number:04d}.exr"
+        assert (tmp_path / "multi" / name).read_bytes() == (tmp_path / "single" / name).read_bytes()
