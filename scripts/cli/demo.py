@@ -6,6 +6,7 @@ its real worker process. Writes ``render.exr``, one EXR per capability result, a
 """
 
 import os
+import sys
 import time
 
 import numpy as np
@@ -204,6 +205,42 @@ def _material_maps(scene, render_image, options):
     return bpy.data.images[datablocks.result_name("Normal", render_image.name)]
 
 
+def _farm_turntable(scene, render_image, options):
+    """The relight on a farm: the world keyframed through a turn over 8 frames, Write Farm Job, then the
+    written Open Job Description bundle run by ``openjd run`` in two chunks (what Deadline Cloud would
+    run); shows frame 3 of the turntable."""
+    import json
+    import subprocess
+
+    import bpy
+    from neural_render.blender import datablocks
+    world = scene.world
+    nodes, links = world.node_tree.nodes, world.node_tree.links
+    mapping, coordinates = nodes.new("ShaderNodeMapping"), nodes.new("ShaderNodeTexCoord")
+    environment = next(node for node in nodes if node.bl_idname == "ShaderNodeTexEnvironment")
+    links.new(coordinates.outputs["Generated"], mapping.inputs["Vector"])
+    links.new(mapping.outputs["Vector"], environment.inputs["Vector"])
+    rotation = mapping.inputs["Rotation"]
+    bpy.context.preferences.edit.keyframe_new_interpolation_type = "LINEAR"  # a steady turn
+    for frame, degrees in ((1, 0.0), (9, 360.0)):  # one turn, frame 9 = frame 1
+        rotation.default_value = (0.0, 0.0, np.radians(degrees))
+        rotation.keyframe_insert("default_value", frame=frame)
+    scene.frame_start, scene.frame_end = 1, 8
+    scene.neural_render_relight.set_dir = os.path.join(os.path.abspath(options.out), "lightstage")
+    farm = scene.neural_render_farm
+    farm.python, farm.neural_render_cli, farm.chunk_size = sys.executable, os.path.join(os.path.dirname(os.path.dirname(
+        os.path.abspath(__file__))), "neural-render"), 4
+    folder = os.path.join(os.path.abspath(options.out), "farm")
+    _run_operator(bpy.ops.neural_render.write_farm_job, capability="RELIGHT", directory=folder)
+    bundle = os.path.join(folder, "relight", "deadline")
+    with open(os.path.join(bundle, "parameter_values.json"), encoding="utf-8") as handle:
+        values = {entry["name"]: entry["value"] for entry in json.load(handle)["parameterValues"]}
+    subprocess.run([sys.executable, "-m", "openjd", "run", os.path.join(bundle, "template.json"),
+                    "--job-param", json.dumps(values)], check=True, capture_output=True)
+    frame = bpy.data.images.load(os.path.join(values["OutputDir"], "frame_0003.exr"))
+    return datablocks.array_to_image(datablocks.image_to_array(frame), "NR demo farm turntable")
+
+
 CAPABILITY_DEMOS = [
     ("worker round trip", _round_trip),
     ("stylized render", _stylize),
@@ -211,4 +248,5 @@ CAPABILITY_DEMOS = [
     ("colorized grey render", _colorize),
     ("GAN texture", _gan_texture),
     ("material normal map", _material_maps),
+    ("farm relight turntable frame 3", _farm_turntable),
 ]
