@@ -132,10 +132,14 @@ def test_the_authored_stylize_commands_match_one_process_within_the_bound(shot, 
     style = tmp_path / "style.png"
     write_image(str(style), brush_painting(128, 128, seed=1))
     tasks = compile_job("stylize", dict(BASE, frames=shot, style=str(style), preset="instant", frame_start=1,
-                                        frame_end=FRAMES, chunk_size=6, output_dir=str(tmp_path / "farm")))["tasks"]
+                                        frame_end=FRAMES, chunk_size=4, warmup=4,
+                                        output_dir=str(tmp_path / "farm")))["tasks"]
+    assert [task["name"] for task in tasks] == ["stylize-sequence 1-4", "stylize-sequence 5-8 (warm-up from 1)",
+                                                "stylize-sequence 9-12 (warm-up from 5)"]
     run_authored(reversed(tasks))  # any order: a chunk reads only the rendered frames
     run_cli("stylize-sequence", "--frames", shot, "--style", str(style), "--preset", "instant",
             "--out", str(tmp_path / "single" / "frame_####.exr"))
-    same_files(tmp_path / "farm", tmp_path / "single", [f"frame_{number:04d}.exr" for number in range(1, 7)])
-    boundary, interior = boundary_and_interior_flicker(str(tmp_path / "farm"), shot, [7])
-    assert boundary[0] <= BOUNDARY_BOUND * interior
+    # Chunk 5-8 warms up from the shot's first frame: it is the one process's; chunk 9-12 starts part-way.
+    same_files(tmp_path / "farm", tmp_path / "single", [f"frame_{number:04d}.exr" for number in range(1, 9)])
+    boundaries, interior = boundary_and_interior_flicker(str(tmp_path / "farm"), shot, [9])
+    assert boundaries[0] <= BOUNDARY_BOUND * interior, (boundaries, interior)

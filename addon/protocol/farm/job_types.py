@@ -107,7 +107,8 @@ def _stylize():
         settings=(from_spec(spec["preset"]), from_spec(spec["strength"], default=1.0),
                   from_spec(spec["seed"]), from_spec(spec["temporal"])),
         warmup=from_spec(spec["warmup"], default=stylize.DEFAULT_CHUNK_WARMUP,
-                         description="Frames re-stylized before each chunk's first as history, then discarded"))
+                         description="Frames re-stylized before each chunk's first as history, then discarded"),
+        chunk_size=24)  # three times the warm-up: a chunk spends a quarter of its time warming up
 
 
 def _relight():

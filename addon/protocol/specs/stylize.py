@@ -109,8 +109,9 @@ FRAME = JobSpec(
     outputs="result, confidence (H, W, 1)")
 
 # A farm chunk re-stylizes this many frames before its first as history (stylize-sequence, the farm
-# templates): chosen from the boundary flicker measured for K = 0, 2, 4, 8 (docs/BENCHMARKS.md).
-DEFAULT_CHUNK_WARMUP = 4
+# templates): chosen from the boundary flicker measured for K = 0, 2, 4, 8 (docs/BENCHMARKS.md, "Farm
+# chunks"): with 8, Instant's boundaries flicker like the interior (1.00x) and Fast's drift the least.
+DEFAULT_CHUNK_WARMUP = 8
 
 SEQUENCE = JobSpec(
     "stylize.sequence", "Frames stylized in order, each written atomically as soon as it is done",

@@ -76,7 +76,7 @@ const JOB_TYPE = {
             "label": "Warmup",
             "description": "Frames re-stylized before each chunk's first as history, then discarded",
             "type": "int32",
-            "default": 4
+            "default": 8
         },
         {
             "key": "frame_start",
@@ -96,7 +96,7 @@ const JOB_TYPE = {
         {
             "key": "chunk_size",
             "type": "int32",
-            "default": 12,
+            "default": 24,
             "label": "Chunk size",
             "description": "Frames per task"
         },
