@@ -67,6 +67,8 @@ def main():
     parser.add_argument("--chunk", type=int, default=6, help="frames per farm task")
     parser.add_argument("--presets", nargs="+", default=["instant", "fast"])
     parser.add_argument("--size", default="256x144")
+    parser.add_argument("--sheet", default=os.path.join(ROOT, "docs", "farm_chunk_boundary.png"),
+                        help="the picture of a chunk boundary (first preset); empty: none")
     args = parser.parse_args()
     addon_path.install()
     import torch
@@ -102,6 +104,7 @@ def main():
             single_time = time.monotonic() - started
             reference, reference_images = transition_flicker(single, shot, args.frames)
             _row(preset, "one process, no chunks", reference, boundaries, interior, None, single_time)
+            chunked = {}
             for warmup in WARMUPS:
                 out = os.path.join(work, f"{preset}-k{warmup}")
                 started = time.monotonic()
@@ -112,8 +115,31 @@ def main():
                 drift = statistics.mean(float(np.abs(images[number] - reference_images[number])[:, :, :3].mean())
                                         for number in boundaries)
                 _row(preset, f"{len(starts)} chunks, K = {warmup}", flicker, boundaries, interior, drift, elapsed)
+                chunked[warmup] = images
+            if args.sheet and preset == args.presets[0]:
+                boundary = boundaries[len(boundaries) // 2]
+                write_sheet(args.sheet, boundary, reference_images, chunked)
+                print(f"\nPicture: `{os.path.relpath(args.sheet, ROOT)}` (`{preset}`; rows: one process, then K = "
+                      f"{', '.join(map(str, WARMUPS))}; columns: frame {boundary - 1} (the end of a chunk), frame "
+                      f"{boundary} (the next chunk's first), and frame {boundary}'s difference from one process x4).\n",
+                      flush=True)
     finally:
         shutil.rmtree(work, ignore_errors=True)
+
+
+def write_sheet(path, boundary, reference, chunked):
+    from PIL import Image
+    from neural_render.worker.imageio.colour import linear_to_srgb
+
+    def tile(image):
+        return (np.clip(linear_to_srgb(np.clip(image[:, :, :3], 0, None)), 0, 1) * 255).astype(np.uint8)
+
+    rows = []
+    for images in [reference] + [chunked[warmup] for warmup in WARMUPS]:
+        difference = np.clip(np.abs(images[boundary] - reference[boundary])[:, :, :3] * 4, 0, 1)
+        rows.append(np.concatenate([tile(images[boundary - 1]), tile(images[boundary]),
+                                    (difference * 255).astype(np.uint8)], axis=1))
+    Image.fromarray(np.concatenate(rows, axis=0)).save(path)
 
 
 def _row(preset, label, flicker, boundaries, interior, drift, seconds):
