@@ -133,7 +133,28 @@ def comparisons(device, tiny, work, log):
     rows.append(("gan.train (3 steps) + gan.generate", difference, TOLERANCE_OPTIMISED, seconds[device],
                  seconds["cpu"], ""))
     rows.append(stylize_comparison(device, tiny, caches, log))
+    rows.append(determinism_comparison(device, tiny, caches, log))
     return rows
+
+
+def determinism_comparison(device, tiny, caches, log):
+    """A farm task must give the same frame when run twice: with the kernels the sequence subcommands
+    request (cli/engine.request_determinism), two runs of an optimised stylize (backward passes: where
+    cuDNN may pick non-deterministic algorithms) on the device are compared bit for bit. Last, since the
+    request stays on for this process."""
+    from cli.engine import request_determinism
+    from neural_render.worker.backbones import vgg16, vgg16_imagenet
+    if not vgg16_imagenet.available() and not os.path.isfile(vgg16.converted_path(create=False)):
+        return ("stylize twice, deterministic kernels", None, 0.0, None, None, "skipped: no VGG16 weights file")
+    request_determinism()
+    rng = np.random.default_rng(3)
+    side = 48 if tiny else 256
+    inputs = {"content": rng.random((side, side, 3), dtype=np.float32),
+              "style": rng.random((side, side, 3), dtype=np.float32)}
+    results = [run("stylize.image", {"steps": 3, "preset": "fast"}, inputs, device, caches[device]) for _ in range(2)]
+    difference = float(np.abs(results[0][0]["result"] - results[1][0]["result"]).max())
+    log(f"stylize twice on {device} with deterministic kernels: largest difference {difference:.3g}")
+    return ("stylize twice, deterministic kernels (farm tasks)", difference, 0.0, results[1][1], None, "")
 
 
 def stylize_comparison(device, tiny, caches, log):
@@ -239,7 +260,8 @@ def table(comparison_rows, timing_rows):
             lines.append(f"| {job} | — | {tolerance:g} | {note} | — | — |")
             continue
         verdict = "ok" if difference <= tolerance else "DIFFERS"
-        lines.append(f"| {job} | {difference:.2e} | {tolerance:g} | {verdict} | {device_s:.3f} | {cpu_s:.3f} |")
+        cpu_text = "—" if cpu_s is None else f"{cpu_s:.3f}"
+        lines.append(f"| {job} | {difference:.2e} | {tolerance:g} | {verdict} | {device_s:.3f} | {cpu_text} |")
     if timing_rows:
         lines += ["", "| measured on the device (warm, median) | seconds | figure |", "|---|---|---|"]
         lines += [f"| {what} | {seconds:.3f} | {figure} |" for what, seconds, figure in timing_rows]
