@@ -121,3 +121,39 @@ def test_the_world_animation_is_written_frame_by_frame_and_the_scene_left_as_it_
     run_cli("relight-sequence", "--set", values["LightSet"], "--world", values["World"], "--animation",
             values["WorldAnimation"], "--out", str(tmp_path / "relit" / "f_####.exr"))
     assert sorted(os.listdir(tmp_path / "relit")) == [f"f_{number:04d}.exr" for number in range(1, 6)]
+
+
+def _summary_of_written_job(job):
+    """``openjd summary`` of the written bundle with its values: the job is created, every value accepted."""
+    listed = json.loads((job / "deadline" / "parameter_values.json").read_text())["parameterValues"]
+    values = dict({entry["name"]: entry["value"] for entry in listed}, NeuralRenderCli=CLI)
+    done = subprocess.run([sys.executable, "-m", "openjd", "summary", str(job / "deadline" / "template.json"),
+                           "--job-param", json.dumps(values), "--output", "json"], capture_output=True, text=True,
+                          timeout=120)
+    assert done.returncode == 0, done.stdout[-2000:] + done.stderr[-2000:]
+    return values, json.loads(done.stdout)
+
+
+def test_colorize_and_gan_walk_jobs_carry_their_panels_settings(rendered_scene, tmp_path):
+    scene = rendered_scene
+    scene.neural_render_colorize.temperature = 0.2
+    scene.neural_render_colorize.seamless = True
+    assert _write("COLORIZE", tmp_path / "farm") == {"FINISHED"}
+    values, summary = _summary_of_written_job(tmp_path / "farm" / "colorize")
+    assert values["Temperature"] == pytest.approx(0.2) and values["Seamless"] == "--seamless"
+    assert values["Frames"] == str(tmp_path / "render") and (values["FrameStart"], values["FrameEnd"]) == (1, FRAMES)
+    assert "Colorize" in json.dumps(summary)
+    # A GAN walk: the model from the GAN panel, frames 0 .. count x frames between - 1.
+    from gan_fixtures import brick_texture
+    from neural_render.worker.imageio.files import write_image
+    write_image(str(tmp_path / "bricks.png"), brick_texture(64, 64))
+    run_cli("gan-train", "--exemplar", str(tmp_path / "bricks.png"), "--out", str(tmp_path / "m.nrgan"),
+            "--steps", "1", "--crop-size", "32", "--batch-size", "2")
+    gan = scene.neural_render_gan
+    gan.model_path, gan.count, gan.seed = str(tmp_path / "m.nrgan"), 3, 5
+    assert _write("GAN_WALK", tmp_path / "farm") == {"FINISHED"}
+    values, _ = _summary_of_written_job(tmp_path / "farm" / "gan_walk")
+    assert (values["Count"], values["Seed"], values["FrameStart"]) == (3, 5, 0)
+    assert values["FrameEnd"] == 3 * values["WalkFrames"] - 1
+    flamenco_job = json.loads((tmp_path / "farm" / "gan_walk" / "flamenco_job.json").read_text())
+    assert flamenco_job["type"] == "neural-render-gan-walk" and flamenco_job["settings"]["count"] == 3
