@@ -85,7 +85,7 @@ def test_a_shot_that_is_not_ready_is_refused_with_what_to_do(rendered_scene, tmp
         _write("RELIGHT", tmp_path / "farm")
     with pytest.raises(RuntimeError, match="GAN model file"):
         _write("GAN_WALK", tmp_path / "farm")
-    assert not (tmp_path / "farm" / "stylize" / "deadline").exists(), "nothing is written for a refused job"
+    assert not (tmp_path / "farm").exists(), "nothing is written for a refused job"
 
 
 def test_the_world_animation_is_written_frame_by_frame_and_the_scene_left_as_it_was(addon, tmp_path, hdri_paths):

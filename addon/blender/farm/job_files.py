@@ -9,14 +9,13 @@ there, so the bundle carries what it uses.
 Nothing in the scene is changed (the relight reader steps through frames and restores the current one).
 """
 
-import json
 import math
 import os
 import shutil
 
 import bpy
 
-from ...protocol.farm import job_types
+from ...protocol.farm import bundles, job_types
 from ...protocol.frame_paths import numbered_frames
 from ..job_operator import UserFacingError
 
@@ -68,17 +67,22 @@ def _stylize(context, settings, folder):
     if panel.temporal and not context.view_layer.use_pass_vector:
         raise UserFacingError("Temporal consistency needs the Vector pass: enable View Layer > Passes > Vector "
                               "and render the animation")
-    slots = [slot for slot in panel.styles if slot.image is not None]
-    if not slots:
+    slots = list(panel.styles)
+    active = slots[panel.active_style] if 0 <= panel.active_style < len(slots) else None
+    style = active.image if active is not None and active.image is not None else \
+        next((slot.image for slot in slots if slot.image is not None), None)
+    if style is None:
         raise UserFacingError("Add a style image in the Stylize panel first")
-    style = slots[min(panel.active_style, len(slots) - 1)].image
     style_path = _absolute(style.filepath)
     if style.packed_file is not None or not os.path.isfile(style_path):
         raise UserFacingError(f"The style image '{style.name}' is not a file on disk (packed or generated): save "
                               "it to a file first")
+    frames = _rendered_frames(scene, "Stylize")  # every check before anything is written
     copied = os.path.join(folder, "style" + os.path.splitext(style_path)[1].lower())
-    shutil.copyfile(style_path, copied)
-    values = {"Frames": _rendered_frames(scene, "Stylize"), "Style": copied, "Preset": panel.animation_preset,
+    os.makedirs(folder, exist_ok=True)
+    shutil.copyfile(style_path, copied + ".writing")  # whole, then renamed: a reader never sees half of it
+    os.replace(copied + ".writing", copied)
+    values = {"Frames": frames, "Style": copied, "Preset": panel.animation_preset,
               "Temporal": "--temporal" if panel.temporal else "--no-temporal"}
     if hasattr(panel, "strength"):
         values["Strength"] = float(panel.strength)
@@ -113,8 +117,7 @@ def _relight(context, settings, folder):
     if image.packed_file is not None or not os.path.isfile(world_path):
         raise UserFacingError(f"The world image '{image.name}' is not a file on disk: save or unpack it first")
     animation = os.path.join(folder, "world_animation.json")
-    with open(animation, "w", encoding="utf-8") as handle:
-        json.dump(rows, handle, indent=1)
+    bundles.write_json(animation, rows)
     values = {"LightSet": light_set, "World": world_path, "WorldAnimation": animation}
     output = _absolute(panel.output_path)
     return values, output if output and not os.path.splitext(output)[1] else os.path.join(folder, "output")
@@ -148,7 +151,6 @@ def collect(context, capability, folder):
     """(farm job, {job parameter: value}) for ``capability`` (a settings enum value), files into ``folder``."""
     settings = context.scene.neural_render_farm
     farm_job = job_types.find(capability.lower())
-    os.makedirs(folder, exist_ok=True)
     values, output = _COLLECTORS[capability](context, settings, folder)
     common = _common(context, farm_job, settings, output)
     if capability == "GAN_WALK":  # a walk's frames are its own: 0 .. count x frames between - 1

@@ -48,7 +48,8 @@ def _write_text(path, text):
         raise
 
 
-def _write_json(path, document):
+def write_json(path, document):
+    """``document`` as indented JSON, written whole then renamed."""
     _write_text(path, json.dumps(document, indent=2) + "\n")
 
 
@@ -58,8 +59,8 @@ def write_deadline_bundle(folder, farm_job, values):
     unknown = sorted(set(values) - known)
     if unknown:
         raise ValueError(f"{farm_job.title}: no job parameter {', '.join(unknown)}")
-    _write_json(os.path.join(folder, "template.json"), openjd.template(farm_job))
-    _write_json(os.path.join(folder, "parameter_values.json"), openjd.parameter_values(values))
+    write_json(os.path.join(folder, "template.json"), openjd.template(farm_job))
+    write_json(os.path.join(folder, "parameter_values.json"), openjd.parameter_values(values))
     return folder
 
 
@@ -70,7 +71,7 @@ def write_flamenco_job(folder, farm_job, settings, name, platform="linux"):
     if unknown:
         raise ValueError(f"{farm_job.title}: no Flamenco setting {', '.join(unknown)}")
     path = os.path.join(folder, "flamenco_job.json")
-    _write_json(path, {"name": name, "type": flamenco_job_type(farm_job), "priority": 50,
+    write_json(path, {"name": name, "type": flamenco_job_type(farm_job), "priority": 50,
                        "submitter_platform": platform, "settings": settings, "metadata": {}})
     return path
 
