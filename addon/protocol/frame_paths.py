@@ -6,14 +6,19 @@ import os
 def frame_path(pattern, number):
     """The longest run of ``#`` in ``pattern`` -> the zero-padded frame number (Blender's convention);
     with no ``#``, four digits go before the extension."""
-    hashes = pattern.count("#")
-    if not hashes:
+    run = _hash_run(pattern)
+    if not run:
         stem, extension = os.path.splitext(pattern)
         return f"{stem}{number:04d}{extension}"
-    run = "#" * hashes
-    while run not in pattern:
-        run = run[:-1]
     return pattern.replace(run, f"{number:0{len(run)}d}", 1)
+
+
+def _hash_run(text):
+    """The longest run of ``#`` in ``text`` ('' when there is none)."""
+    run = "#" * text.count("#")
+    while run not in text:
+        run = run[:-1]
+    return run
 
 
 IMAGE_EXTENSIONS = (".exr", ".png", ".jpg", ".jpeg", ".tif", ".tiff")
@@ -64,9 +69,7 @@ def numbered_frames(source):
     folder = folder or "."
     if not os.path.isdir(folder):
         raise FrameRangeError(f"frames '{source}': the folder '{folder}' does not exist")
-    run = "#" * name.count("#")
-    while run not in name:
-        run = run[:-1]
+    run = _hash_run(name)
     before, _, after = name.partition(run)
     found = {}
     for candidate in os.listdir(folder):

@@ -69,13 +69,10 @@ def run(args):
     if walk:
         params["output_pattern"] = walk_pattern(os.path.abspath(args.out))
     if args.frame_range:
-        from neural_render.protocol.frame_paths import FrameRangeError, parse_frame_range
-        try:
-            params["walk_range"] = list(parse_frame_range(args.frame_range))
-        except FrameRangeError as error:
-            raise CliInputError(f"--range: {error}") from None
-        params["skip_existing"] = not args.overwrite
+        from . import sequence_options
         from .engine import request_determinism
+        params["walk_range"] = list(sequence_options.parsed_range(args.frame_range))
+        params["skip_existing"] = not args.overwrite
         request_determinism()
     outputs = run_job("gan.generate", params, {}, device=args.device, label="gan-generate")
     if walk:  # the job wrote each frame as it was generated

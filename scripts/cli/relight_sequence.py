@@ -32,11 +32,7 @@ def add_parser(subparsers):
     animated = parser.add_mutually_exclusive_group(required=True)
     animated.add_argument("--turntable", type=int, metavar="N", help="one full world turn every N frames")
     animated.add_argument("--animation", metavar="FILE", help="per-frame rotation/strength (JSON or CSV)")
-    parser.add_argument("--range", dest="frame_range", metavar="A-B",
-                        help="the frames to do (default: a turntable's 0 to N-1, an animation file's listed span)")
-    parser.add_argument("--out", required=True, metavar="PATTERN", help=sequence_options.PATTERN_HELP)
-    parser.add_argument("--overwrite", action="store_true",
-                        help="redo frames whose output exists (default: skip them, so a re-queued task is harmless)")
+    sequence_options.add_range_and_output(parser, "a turntable's 0 to N-1, an animation file's listed span")
     spec_options.device_option(parser)
     return parser
 
@@ -85,8 +81,6 @@ def _interpolated(rows, number, column, fallback):
 
 def world_per_frame(args, base_rotation, base_strength):
     """(first, last, {frame: (rotation_deg, strength)}) for the range asked for."""
-    from neural_render.protocol.frame_paths import FrameRangeError, parse_frame_range
-
     from .main import CliInputError
     rows = None
     if args.turntable is not None:
@@ -97,10 +91,7 @@ def world_per_frame(args, base_rotation, base_strength):
         rows = read_animation(args.animation)
         first, last = rows[0][0], rows[-1][0]
     if args.frame_range:
-        try:
-            first, last = parse_frame_range(args.frame_range)
-        except FrameRangeError as error:
-            raise CliInputError(f"--range: {error}") from None
+        first, last = sequence_options.parsed_range(args.frame_range)
     worlds = {}
     for number in range(first, last + 1):
         if rows is None:

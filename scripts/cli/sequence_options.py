@@ -17,21 +17,31 @@ PATTERN_HELP = "where the frames go, e.g. out/stylized_####.exr (#### = the fram
 def add(parser, what):
     parser.add_argument("--frames", required=True, metavar="DIR_OR_PATTERN",
                         help=f"the {what}: a folder of numbered images, or a pattern such as shot/render_####.exr")
+    add_range_and_output(parser, "every frame found")
+
+
+def add_range_and_output(parser, default_range):
+    """--range, --out PATTERN and --overwrite: what every sequence subcommand takes."""
     parser.add_argument("--range", dest="frame_range", metavar="A-B",
-                        help="the frames to do, e.g. 1-48 (default: every frame found)")
+                        help=f"the frames to do, e.g. 1-48 (default: {default_range})")
     parser.add_argument("--out", required=True, metavar="PATTERN", help=PATTERN_HELP)
     parser.add_argument("--overwrite", action="store_true",
                         help="redo frames whose output exists (default: skip them, so a re-queued task is harmless)")
 
 
+def parsed_range(text):
+    """(first, last) of a ``--range`` value, or a one-line refusal naming the flag."""
+    from neural_render.protocol.frame_paths import FrameRangeError, parse_frame_range
+    try:
+        return parse_frame_range(text)
+    except FrameRangeError as error:
+        raise CliInputError(f"--range: {error}") from None
+
+
 def frame_range(args, available):
     """(first, last) of ``--range``, or the whole of ``available`` frame numbers."""
-    from neural_render.protocol.frame_paths import FrameRangeError, parse_frame_range
     if args.frame_range:
-        try:
-            return parse_frame_range(args.frame_range)
-        except FrameRangeError as error:
-            raise CliInputError(f"--range: {error}") from None
+        return parsed_range(args.frame_range)
     if not available:
         raise CliInputError(f"--frames '{args.frames}' holds no numbered image files")
     return min(available), max(available)

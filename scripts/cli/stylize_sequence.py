@@ -64,8 +64,8 @@ def run(args):
     from .engine import request_determinism, run_job
     from .main import CliInputError
 
-    # The frames and pattern are filled in below, once the source is read; the options are checked now.
     request_determinism()
+    # The frames and pattern are filled in below, once the source is read; the options are checked now.
     params = spec_options.params(args, spec.SEQUENCE, extra={"frames": [], "output_pattern": os.path.abspath(args.out)})
     if params.get("style_weights") and len(params["style_weights"]) != len(args.style):
         raise CliInputError(f"give one --style-weight per --style ({len(args.style)}), got {len(params['style_weights'])}")

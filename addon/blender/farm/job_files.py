@@ -47,7 +47,7 @@ def _rendered_frames(scene, what):
     return folder
 
 
-def _common(context, farm_job, settings, output):
+def _common(context, settings, output):
     values = {"Python": settings.python or "python3", "FrameStart": context.scene.frame_start,
               "FrameEnd": context.scene.frame_end, "OutputDir": output}
     if settings.neural_render_cli:
@@ -57,7 +57,7 @@ def _common(context, farm_job, settings, output):
     return values
 
 
-def _stylize(context, settings, folder):
+def _stylize(context, folder):
     scene = context.scene
     panel = scene.neural_render_stylize
     image_settings = scene.render.image_settings
@@ -89,7 +89,7 @@ def _stylize(context, settings, folder):
     return values, _absolute(panel.output_directory) or os.path.join(folder, "output")
 
 
-def _relight(context, settings, folder):
+def _relight(context, folder):
     from ..relight import world_reader
     scene = context.scene
     panel = scene.neural_render_relight
@@ -123,14 +123,14 @@ def _relight(context, settings, folder):
     return values, output if output and not os.path.splitext(output)[1] else os.path.join(folder, "output")
 
 
-def _colorize(context, settings, folder):
+def _colorize(context, folder):
     panel = context.scene.neural_render_colorize
     values = {"Frames": _rendered_frames(context.scene, "Colorize"), "Model": panel.model,
               "Temperature": float(panel.temperature), "Seamless": "--seamless" if panel.seamless else "--no-seamless"}
     return values, os.path.join(folder, "output")
 
 
-def _gan_walk(context, settings, folder):
+def _gan_walk(context, folder):
     panel = context.scene.neural_render_gan
     model = _absolute(panel.model_path)
     if not os.path.isfile(model):
@@ -151,8 +151,8 @@ def collect(context, capability, folder):
     """(farm job, {job parameter: value}) for ``capability`` (a settings enum value), files into ``folder``."""
     settings = context.scene.neural_render_farm
     farm_job = job_types.find(capability.lower())
-    values, output = _COLLECTORS[capability](context, settings, folder)
-    common = _common(context, farm_job, settings, output)
+    values, output = _COLLECTORS[capability](context, folder)
+    common = _common(context, settings, output)
     if capability == "GAN_WALK":  # a walk's frames are its own: 0 .. count x frames between - 1
         common.update(FrameStart=0, FrameEnd=values["Count"] * values["WalkFrames"] - 1)
     common.update(values)

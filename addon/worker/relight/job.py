@@ -4,7 +4,7 @@ Its parameters, inputs and outputs are declared in ``protocol/specs/relight.py``
 parameters checked against that spec, defaults filled in. What the spec cannot say is checked here:
 the structure of ``mapping`` and ``frames``, the rank against the set's size, the environment image.
 
-Animation frames (``frames``) are relit in one GEMM and returned as ``frame_0000``, ``frame_0001``...,
+Animation frames (``frames``) are relit in blocks of GEMMs (below) and returned as ``frame_0000``, ``frame_0001``...,
 or, with ``output_pattern``, each written (atomically) to ``frame_path(pattern, number)`` as soon as
 it is relit and only ``last`` returned: frames leave memory as they are done, in blocks of at most
 ``FRAME_BLOCK`` frames and ``FRAME_BATCH_BYTES``, and a crash keeps the finished ones. (A set streamed
