@@ -2,21 +2,29 @@
 
 Inputs are written straight from ``pixels.foreach_get`` into the job's shared-memory files (rows
 bottom-first, as Blender stores them); outputs are requested bottom-first so ``foreach_set`` reads
-the mapped file directly.
+the mapped file directly. A multi-layer EXR datablock, whose pixels Blender does not give Python,
+goes as a reference to its chosen layer's file, which the worker reads (``multilayer``).
 """
 
 from ..protocol import images
-from . import datablocks
+from . import datablocks, multilayer
 
 
 def submit_image_job(client, kind, params, input_images, extra_arrays=None):
     """Submit ``kind`` with each ``bpy.types.Image`` in ``input_images`` (name -> image) as an input."""
     refs = {}
-    for name, image in input_images.items():
-        width, height = image.size
-        ref, slot = client.acquire_input(height, width, 4, origin="bottom")
-        refs[name] = ref
-        datablocks.image_to_array(image, out=slot)
+    try:
+        for name, image in input_images.items():
+            if multilayer.is_multilayer(image):
+                refs[name] = multilayer.layer_ref(image)
+                continue
+            width, height = image.size
+            ref, slot = client.acquire_input(height, width, 4, origin="bottom")
+            refs[name] = ref
+            datablocks.image_to_array(image, out=slot)
+    except Exception:
+        client.release_inputs(refs)  # a refused image leaves no slot taken
+        raise
     return client.submit(kind, params, extra_arrays, input_refs=refs, output_origin="bottom")
 
 

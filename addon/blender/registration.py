@@ -2,7 +2,7 @@
 
 import bpy
 
-from . import job_operator, operators, panels, preferences, render_hook, worker_env_ops, worker_session
+from . import job_operator, multilayer, operators, panels, preferences, render_hook, worker_env_ops, worker_session
 from . import gan
 from . import relight
 from . import stylize
@@ -35,6 +35,7 @@ def register():
         bpy.utils.register_class(cls)
     bpy.types.WindowManager.neural_render_job = bpy.props.PointerProperty(
         type=job_operator.NeuralRenderJobStatus)
+    multilayer.register()
     for capability in CAPABILITIES:
         name, group = capability.SETTINGS
         setattr(bpy.types.Scene, name, bpy.props.PointerProperty(type=group))
@@ -46,6 +47,7 @@ def unregister():
     render_hook.disable()  # no handler of ours outlives the add-on
     for capability in reversed(CAPABILITIES):
         delattr(bpy.types.Scene, capability.SETTINGS[0])
+    multilayer.unregister()
     del bpy.types.WindowManager.neural_render_job
     for cls in reversed(CLASSES):
         bpy.utils.unregister_class(cls)

@@ -270,14 +270,14 @@ class WorkerClient:
                 refs[name], slot = self.acquire_input(*array.shape)
                 np.copyto(slot, array)
         except Exception:
-            self._release_inputs(refs)
+            self.release_inputs(refs)
             raise
         job_id = f"job-{os.getpid()}-{next(self._ids)}"
         with self._lock:
             try:
                 self.start()
             except WorkerError:
-                self._release_inputs(refs)
+                self.release_inputs(refs)
                 raise
             slots = [ref["path"] for ref in refs.values() if self._arena and self._arena.owns(ref["path"])]
             handle = JobHandle(self, job_id, kind, slots, self._process)
@@ -299,9 +299,10 @@ class WorkerClient:
         with self._lock:
             self._handles.pop(handle.job_id, None)
 
-    def _release_inputs(self, refs):
+    def release_inputs(self, refs):
+        """Give back the slots of input references that were never submitted."""
         for ref in refs.values():
-            if self._arena is not None:
+            if self._arena is not None and self._arena.owns(ref["path"]):
                 self._arena.release(ref["path"])
 
     def release_slots(self, handle):

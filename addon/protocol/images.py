@@ -7,6 +7,11 @@ is a temp file the OS keeps in its page cache. The Blender side fills it straigh
 ``pixels.foreach_get`` (no intermediate copy). (An EXR-file transport was measured against it and
 dropped: 11-12x slower at 2K and 4K; ``scripts/bench/bench_worker.py`` still times that comparison.)
 
+One more kind of reference names a layer of an OpenEXR file on disk (``"exr_layer"``): Blender
+cannot give Python the pixels of a multi-layer datablock, so the worker reads that layer itself
+(``protocol/exr_layers.py`` picks it; the shape in the reference is what the file's header says,
+and the worker checks the pixels it reads against it).
+
 ``origin`` says which row comes first: ``"top"`` (image files, numpy convention) or ``"bottom"``
 (Blender's pixel buffers). Readers return a top-first view; writers accept either, so the Blender side
 never pays for a flip copy.
@@ -20,6 +25,7 @@ import numpy as np
 
 TRANSPORTS = ("shm",)
 DEFAULT_TRANSPORT = "shm"
+EXR_LAYER = "exr_layer"   # a layer of an EXR file, read by the worker
 MAX_PIXELS = 16384 * 16384  # refuse absurd shapes before allocating anything
 
 
@@ -59,10 +65,24 @@ def make_ref(path, height, width, channels, transport=DEFAULT_TRANSPORT, origin=
             "channels": channels, "dtype": "float32", "origin": origin}
 
 
+def make_exr_layer_ref(path, layer, height, width, channels):
+    """A reference to the layer ``layer`` ('' for the automatic choice) of the EXR file at ``path``."""
+    if not isinstance(layer, str):
+        raise ImageRefError(f"an EXR layer must be named by a string, got {layer!r}")
+    height, width, channels = validated_shape(height, width, channels)
+    return {"transport": EXR_LAYER, "path": str(path), "layer": layer, "height": height, "width": width,
+            "channels": channels, "dtype": "float32", "origin": "top"}
+
+
 def check_ref(ref):
     """Validate a reference received from the other process; return it normalised."""
     if not isinstance(ref, dict):
         raise ImageRefError("image reference must be an object")
+    if ref.get("transport") == EXR_LAYER:
+        if not isinstance(ref.get("path"), str) or not ref["path"]:
+            raise ImageRefError(f"an EXR layer reference needs a file path, got {ref.get('path')!r}")
+        return make_exr_layer_ref(ref["path"], ref.get("layer", ""), ref.get("height"), ref.get("width"),
+                                  ref.get("channels"))
     if not isinstance(ref.get("path"), str):
         raise ImageRefError(f"image reference path must be a string, got {ref.get('path')!r}")
     missing = [key for key in ("transport", "path", "height", "width", "channels") if key not in ref]
@@ -111,6 +131,8 @@ def read_image(ref, stored_order=False, mappings=None):
     ``stored_order=True`` skips the flip view and returns rows as stored.
     """
     ref = check_ref(ref)
+    if ref["transport"] == EXR_LAYER:
+        raise ImageRefError("an EXR layer reference is read by the worker's image reader, not mapped")
     if mappings is None:
         from .arena import MappingCache
         mappings = MappingCache(max_entries=1)

@@ -187,8 +187,7 @@ class JobServer:
 
         started = time.perf_counter()
         try:
-            inputs = {name: images.read_image(ref, mappings=self._input_maps)
-                      for name, ref in request["inputs"].items()}
+            inputs = {name: self._read_input(ref) for name, ref in request["inputs"].items()}
             outputs, note = self._call_with_fallback(function, pending, report, inputs)
             refs = {name: self._store_output(request, name, array) for name, array in outputs.items()}
         except jobs.JobCancelled:
@@ -209,6 +208,23 @@ class JobServer:
         if note:
             info["note"] = note
         self._writer.send(messages.result(job_id, refs, info))
+
+    def _read_input(self, ref):
+        if ref.get("transport") != images.EXR_LAYER:
+            return images.read_image(ref, mappings=self._input_maps)
+        ref = images.check_ref(ref)
+        from .imageio.errors import ImageFileError
+        from .imageio.exr import read_exr
+        try:
+            array = read_exr(ref["path"], layer=ref["layer"] or None)
+        except ImageFileError as error:
+            raise images.ImageRefError(str(error)) from None
+        expected = (ref["height"], ref["width"], ref["channels"])
+        if array.shape != expected:  # the file changed since the add-on read its header
+            raise images.ImageRefError(f"'{ref['path']}' layer '{ref['layer']}' is {array.shape[1]}x{array.shape[0]}x"
+                                       f"{array.shape[2]}, not the {expected[1]}x{expected[0]}x{expected[2]} its "
+                                       "header said: was the file replaced? Reload the image")
+        return array
 
     def _store_output(self, request, name, array):
         array = np.asarray(array, dtype=np.float32)

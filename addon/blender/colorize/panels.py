@@ -4,7 +4,7 @@ hints image, and a before/after preview."""
 import bpy
 
 from ...protocol import model_cards
-from .. import datablocks, preferences
+from .. import datablocks, multilayer, preferences
 from ..panels import NeuralRenderPanel
 from .operators import RESULT_CAPABILITY, active_image_node, material_of_node, source_of_node
 
@@ -58,6 +58,7 @@ def draw_colorize(layout, context, settings):
         layout.label(text="Open an image or select an Image Texture node", icon="INFO")
         return
     layout.label(text=source.name, icon="IMAGE_DATA")
+    multilayer.draw_layer_choice(layout, source)
     layout.prop(settings, "mode", expand=True)
     if settings.mode == "AUTO":
         layout.prop(settings, "temperature")

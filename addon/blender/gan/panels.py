@@ -5,7 +5,7 @@ from these scene settings when they run (the settings rule of ``spec_properties`
 
 import bpy
 
-from .. import datablocks
+from .. import datablocks, multilayer
 from ..panels import NeuralRenderPanel
 
 
@@ -32,6 +32,7 @@ class NEURALRENDER_PT_gan_textures(NeuralRenderPanel, bpy.types.Panel):
         row.prop(settings, "minutes")
         row.prop(settings, "resume", toggle=True)
         box.prop(settings, "periodic_pattern")
+        multilayer.draw_layer_choice(box, getattr(context.space_data, "image", None))
         box.operator("neural_render.gan_train", icon="PLAY")
         preview = _preview_image(context)
         if preview is not None and preview.preview is not None:

@@ -4,7 +4,7 @@ made and used, the two operators, and previews of the maps."""
 import bpy
 
 from ...protocol import model_cards
-from .. import datablocks
+from .. import datablocks, multilayer
 from ..colorize.operators import active_image_node, material_of_node
 from ..panels import NeuralRenderPanel
 
@@ -31,6 +31,7 @@ def draw_material(layout, context, settings):
         layout.label(text="Open a photo or select an Image Texture node", icon="INFO")
         return
     layout.label(text=source.name, icon="IMAGE_DATA")
+    multilayer.draw_layer_choice(layout, source)
     layout.prop(settings, "tileable")
     layout.prop(settings, "height_source")
     column = layout.column(align=True)

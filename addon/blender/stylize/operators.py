@@ -14,7 +14,7 @@ import bpy
 
 from ...protocol.frame_paths import frame_path
 from ...protocol.specs import stylize as spec
-from .. import compositor, datablocks, image_jobs, preferences, render_capture, render_hook, spec_properties
+from .. import compositor, datablocks, image_jobs, multilayer, preferences, render_capture, render_hook, spec_properties
 from ..job_operator import UserFacingError, WorkerJobOperator
 from ..operators import find_image
 from .settings import ANIMATION_PRESET_DEFAULT, ANIMATION_PRESET_ITEMS, PANEL_PARAMS
@@ -101,6 +101,8 @@ class _StylizeOptions:
         """The source datablock (``self._source``) with the styles and mask, each checked for pixels."""
         inputs = {"content": self._source, **self._style_inputs(context, params)}
         for image in inputs.values():
+            if multilayer.is_multilayer(image):
+                continue  # its layer is read from the file by the worker
             if image.size[0] == 0 or image.size[1] == 0 or not image.has_data:
                 raise UserFacingError(f"Image '{image.name}' has no pixels (missing or unreadable file?)")
         return inputs

@@ -3,6 +3,7 @@ result and animation). Both show the style images with thumbnails and the shared
 
 import bpy
 
+from .. import multilayer
 from ..panels import NeuralRenderPanel, NeuralRenderPropertiesPanel
 
 
@@ -57,6 +58,7 @@ def draw_styles(layout, settings):
         box.template_ID(slot, "image", open="image.open")
         if slot.image is not None:
             box.template_ID_preview(slot, "image", rows=3, cols=4)
+            multilayer.draw_layer_choice(box, slot.image)
         box.prop(slot, "weight")
 
 
@@ -111,6 +113,7 @@ class NEURALRENDER_PT_stylize_image(NeuralRenderPanel, bpy.types.Panel):
         if image is not None and image.type == "RENDER_RESULT":
             layout.operator("neural_render.stylize_render", icon="RENDER_RESULT")
         else:
+            multilayer.draw_layer_choice(layout, image)
             row = layout.row(align=True)
             row.operator("neural_render.stylize_image", icon="BRUSH_DATA")
             row.operator("neural_render.stylize_preview", icon="HIDE_OFF")

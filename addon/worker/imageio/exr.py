@@ -8,11 +8,11 @@ import os
 
 import numpy as np
 
+from ...protocol.exr_layers import ExrHeaderError, group_layers, layer_letters, pick_layer
 from .atomic import write_atomically
 from .errors import ImageFileError
 
 MAX_SIDE = 16384
-_CHANNEL_ORDER = ("R", "G", "B", "A", "X", "Y", "Z", "W", "V")
 _COMPRESSIONS = ("NO", "ZIP", "ZIPS", "PIZ", "RLE", "PXR24", "B44", "B44A", "DWAA", "DWAB")
 
 
@@ -27,15 +27,6 @@ def _open(path, header_only=False):
     except Exception:
         raise ImageFileError(f"cannot read '{path}': not a readable OpenEXR file (corrupt or truncated)") \
             from None
-
-
-def _group_layers(channel_names):
-    """Map layer prefix ('' for plain channels) -> {channel letter: full channel name}."""
-    layers = {}
-    for full in channel_names:
-        prefix, _, letter = full.rpartition(".")
-        layers.setdefault(prefix, {})[letter] = full
-    return layers
 
 
 def _channels_of_every_part(exr_file):
@@ -54,21 +45,14 @@ def _channels_of_every_part(exr_file):
 
 def list_layers(path):
     with _open(path) as exr_file:
-        return sorted(_group_layers(_channels_of_every_part(exr_file)))
+        return sorted(group_layers(_channels_of_every_part(exr_file)))
 
 
 def _pick_layer(path, layers, layer):
-    if layer is None:
-        for candidate in ("",) + tuple(sorted(name for name in layers if name.endswith("Combined"))):
-            if candidate in layers:
-                return candidate
-        if len(layers) == 1:
-            return next(iter(layers))
-        raise ImageFileError(f"cannot read '{path}': several layers, choose one of {sorted(layers)}")
-    matches = [name for name in layers if name == layer or name.split(".")[-1] == layer]
-    if len(matches) != 1:
-        raise ImageFileError(f"cannot read '{path}': no single layer '{layer}' (has {sorted(layers)})")
-    return matches[0]
+    try:
+        return pick_layer(layers, layer)
+    except ExrHeaderError as error:
+        raise ImageFileError(f"cannot read '{path}': {error}") from None
 
 
 def read_exr(path, layer=None, allow_nonfinite=False):
@@ -88,7 +72,7 @@ def read_exr(path, layer=None, allow_nonfinite=False):
     with _open(path) as exr_file:
         try:
             channels = _channels_of_every_part(exr_file)
-            layers = _group_layers(channels)
+            layers = group_layers(channels)
         except Exception:
             raise ImageFileError(f"cannot read '{path}': corrupt or truncated pixel data") from None
         chosen = layers[_pick_layer(path, layers, layer)]
@@ -98,9 +82,7 @@ def read_exr(path, layer=None, allow_nonfinite=False):
         if len({channels[name].pixels.shape for name in chosen.values()}) > 1:
             raise ImageFileError(f"cannot read '{path}': its channels have different resolutions (subsampled "
                                  "channels are not supported; convert it to full-resolution channels)")
-        letters = [letter for letter in _CHANNEL_ORDER if letter in chosen] or sorted(chosen)
-        if layer is None and set("RGB") <= set(letters):
-            letters = [letter for letter in letters if letter in "RGBA"]
+        letters = layer_letters(chosen, explicit=bool(layer))
         planes = [np.asarray(channels[chosen[letter]].pixels, dtype=np.float32) for letter in letters]
     image = np.stack(planes, axis=-1) if len(planes) > 1 else planes[0][:, :, None]
     if not np.isfinite(image).all():
