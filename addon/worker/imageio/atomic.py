@@ -46,6 +46,18 @@ def _remove_orphaned_partials(directory, stem, suffix):
             pass
 
 
+_DISK_FULL = (errno.ENOSPC, errno.EDQUOT)
+
+
+def is_disk_full(error):
+    """Whether ``error`` says the device is full. Pillow and torch raise OSError(ENOSPC); the OpenEXR
+    library raises a RuntimeError carrying the system's message, so the message is read too."""
+    if isinstance(error, OSError) and error.errno in _DISK_FULL:
+        return True
+    text = str(error)
+    return isinstance(error, Exception) and any(os.strerror(code) in text for code in _DISK_FULL)
+
+
 def write_atomically(path, write_to):
     """Call ``write_to(temporary_path)`` then rename it to ``path``; remove the temporary on failure.
 
@@ -66,7 +78,7 @@ def write_atomically(path, write_to):
     except BaseException as error:
         if os.path.exists(temporary):
             os.remove(temporary)
-        if isinstance(error, OSError) and error.errno in (errno.ENOSPC, errno.EDQUOT):
+        if is_disk_full(error):
             raise ImageFileError(f"cannot write '{path}': no space left on the device (nothing was "
                                  "written)") from None
         raise
