@@ -24,6 +24,7 @@ JOB_PACKAGES = (
     "relight",
     "colorize",
     "material",
+    "stylegan",
 )
 
 

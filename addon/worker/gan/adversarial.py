@@ -41,10 +41,13 @@ class TrainSettings(SettingsRecord):
 
 class AlternatingTrainer:
     """Owns the optimisers and the EMA generator; ``real_batch(n)`` and ``fake_batch(generator, n)``
-    are supplied by the model (exemplar crops or folder images; noise fields or latent vectors)."""
+    are supplied by the model (exemplar crops or folder images; noise fields or latent vectors).
+    ``augment(images)``, if given, is applied to everything the discriminator sees, real and fake
+    alike (differentiable augmentation for small data sets)."""
 
-    def __init__(self, generator, discriminator, real_batch, fake_batch, settings):
+    def __init__(self, generator, discriminator, real_batch, fake_batch, settings, augment=None):
         self.generator = generator
+        self.augment = augment or (lambda images: images)
         self.discriminator = discriminator
         self.real_batch = real_batch
         self.fake_batch = fake_batch
@@ -65,7 +68,7 @@ class AlternatingTrainer:
             with torch.no_grad():
                 fake = self.fake_batch(self.generator, batch)
         # One pass over both halves: half the spectral-norm iterations and better CPU utilisation.
-        logits = self.discriminator(torch.cat([real, fake]))
+        logits = self.discriminator(self.augment(torch.cat([real, fake])))
         real_logits, fake_logits = logits[:batch], logits[batch:]
         loss = discriminator_loss(real_logits, fake_logits)
         self.discriminator_optimizer.zero_grad(set_to_none=True)
@@ -81,7 +84,7 @@ class AlternatingTrainer:
     def r1_penalty(self, real):
         """gamma/2 * |grad_x D(x)|^2 on real images: keeps the discriminator flat around the data,
         so it cannot grow the sharp, useless gradients that make GAN training oscillate."""
-        real = real.detach().requires_grad_(True)
+        real = self.augment(real).detach().requires_grad_(True)
         (gradient,) = torch.autograd.grad(self.discriminator(real).sum(), real, create_graph=True)
         penalty = gradient.pow(2).sum(dim=(1, 2, 3)).mean()
         return penalty * (0.5 * self.settings.r1_gamma * self.settings.r1_every)
@@ -92,7 +95,7 @@ class AlternatingTrainer:
         # the backward pass through it.
         self.discriminator.requires_grad_(False)
         try:
-            loss = generator_loss(self.discriminator(fake))
+            loss = generator_loss(self.discriminator(self.augment(fake)))
             self.generator_optimizer.zero_grad(set_to_none=True)
             loss.backward()
             self.generator_optimizer.step()

@@ -22,6 +22,7 @@ FORMAT_VERSION = 1
 MODEL_DESCRIPTIONS = {
     "psgan": "an exemplar texture model (periodic spatial GAN)",
     "dcgan": "a folder model (DCGAN)",
+    "stylegan": "a StyleGAN texture-set model",
 }
 
 

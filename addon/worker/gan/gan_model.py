@@ -34,7 +34,7 @@ class GanModel:
         self.discriminator = discriminator.to(self.device)
         self.rng = seeded_generator(seed)
         self.trainer = AlternatingTrainer(self.generator, self.discriminator, self.real_batch,
-                                          self.fake_batch, self.settings)
+                                          self.fake_batch, self.settings, self.augmentation())
         self.seconds_trained = 0.0
         self._calibrated_at = None  # trainer step at which the sampler's batch-norm statistics were set
         self.history = []  # [step, d_loss, g_loss, d_real, d_fake] every few steps, for plots
@@ -49,6 +49,10 @@ class GanModel:
 
     def check_data(self, data):
         """Raise GanInputError if ``data`` (crop size, ...) does not suit ``model_config``."""
+
+    def augmentation(self):
+        """What the discriminator sees everything through (None: the images as they are)."""
+        return None
 
     def real_batch(self, count):
         raise NotImplementedError

@@ -14,10 +14,10 @@ import os
 import time
 from dataclasses import replace
 
-from ...protocol.frame_paths import complete_output, frame_path
 from ...protocol.specs import gan as spec
 from ..jobs import JobInputError, file_stamp, job
 from . import checkpoint, folder_gan, generate, training_loop
+from .job_files import read_image, walk, write_image
 from .dcgan import DcganConfig
 from .errors import GanInputError
 from .exemplar_gan import ExemplarGan
@@ -34,20 +34,6 @@ def _model_path(params):
     return os.path.abspath(os.path.expanduser(params["model_path"]))
 
 
-def _read_image(path):
-    from ..imageio.errors import ImageFileError
-    from ..imageio.files import read_image
-    try:
-        return read_image(path)
-    except ImageFileError as error:
-        raise JobInputError(str(error)) from error
-
-
-def _write_image(path, image):
-    from ..imageio.files import write_image
-    write_image(path, image)  # atomic: the Blender side may be reading the previous one
-
-
 # -- gan.train --------------------------------------------------------------------------------
 def _settings(params, kind):
     """The model's default training settings with what the request overrides."""
@@ -56,7 +42,7 @@ def _settings(params, kind):
 
 
 def _folder_images(params):
-    return [image for _, image in load_folder(params["folder"], _read_image)]
+    return [image for _, image in load_folder(params["folder"], read_image)]
 
 
 def _new_model(params, inputs, device):
@@ -117,7 +103,7 @@ def train(context, params, inputs):
         raise JobInputError(str(error)) from error
 
     def write_preview(current):
-        _write_image(preview_path, _preview(current))
+        write_image(preview_path, _preview(current))
 
     try:
         summary = training_loop.train(
@@ -129,7 +115,7 @@ def train(context, params, inputs):
         raise JobInputError(str(error)) from error
     preview = _preview(model)
     if preview_path:
-        _write_image(preview_path, preview)
+        write_image(preview_path, preview)
     context.progress(1.0, f"trained {summary['steps']} steps; saved {os.path.basename(path)}")
     return {"preview": preview}
 
@@ -167,43 +153,6 @@ def generate_textures(context, params, inputs):
         raise JobInputError(str(error)) from error
 
 
-def _walk_indices(params, total):
-    """The walk's frame indices this job makes: ``walk_range`` (or all), less finished files."""
-    first, last = 0, total - 1
-    if params["walk_range"] is not None:
-        if len(params["walk_range"]) != 2 or params["walk_range"][0] > params["walk_range"][1]:
-            raise JobInputError("walk_range is two frame indices, FIRST <= LAST")
-        first, last = params["walk_range"]
-        if last >= total:
-            raise JobInputError(f"walk_range ends at frame {last}, after the walk's last frame {total - 1}")
-    pattern = params["output_pattern"]
-    if params["skip_existing"] and pattern:
-        return [index for index in range(first, last + 1) if not complete_output(frame_path(pattern, index))]
-    return list(range(first, last + 1))
-
-
-def _walk(context, make_frames, total, params):
-    """A latent walk's frames: written to the pattern one by one as they come (returning the last),
-    or, without a pattern, all returned as frame_0000... ``make_frames(indices)`` yields those frames."""
-    pattern = params["output_pattern"]
-    if pattern:
-        os.makedirs(os.path.dirname(os.path.abspath(pattern)), exist_ok=True)
-    indices = _walk_indices(params, total)
-    if not indices:
-        context.progress(1.0, "every frame of the range was already written")
-        last_index = params["walk_range"][1] if params["walk_range"] else total - 1
-        return {"last": _read_image(frame_path(pattern, last_index))}
-    outputs, last = {}, None
-    for done, (index, frame) in enumerate(zip(indices, make_frames(indices)), 1):
-        if pattern:
-            _write_image(frame_path(pattern, index), frame)
-            last = frame
-        else:
-            outputs[f"frame_{index:04d}"] = frame
-        context.progress(done / len(indices), f"frame {index} ({done} of {len(indices)})")
-    return {"last": last} if pattern else outputs
-
-
 def _generate_exemplar(context, model, params):
     width = spec.DEFAULT_WIDTH if params["width"] is None else params["width"]
     height = width if params["height"] is None else params["height"]
@@ -221,7 +170,7 @@ def _generate_exemplar(context, model, params):
         def make_frames(indices):
             return generate.latent_walk(model.sampler, model.scale, width, height, seeds, walk_frames, tileable=tileable,
                                         loop=True, device=context.device, variation=variation, indices=indices)
-        return _walk(context, make_frames, generate.walk_length(count, walk_frames), params)
+        return walk(context, make_frames, generate.walk_length(count, walk_frames), params)
     started = time.monotonic()
     outputs = {}
     for index, current in enumerate(seeds):
@@ -244,7 +193,7 @@ def _generate_folder(context, model, params):
         def make_frames(indices):
             return folder_gan.interpolate(model.sampler, model.scale, seed, seed + 1, walk_frames + 1,
                                           context.device, indices=indices)
-        return _walk(context, make_frames, walk_frames + 1, params)
+        return walk(context, make_frames, walk_frames + 1, params)
     images = folder_gan.sample(model.sampler, model.scale, [seed + index for index in range(count)],
                                context.device)
     context.progress(1.0, f"{count} image(s)")
