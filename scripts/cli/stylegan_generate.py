@@ -1,0 +1,77 @@
+"""``neural-render stylegan-generate``: textures from a StyleGAN model: any size, seeded, tileable,
+truncated, mixed, around a projected latent, or a latent walk.
+
+    neural-render stylegan-generate --model wood.nrgan --size 2048 2048 --seed 7 --out wood.exr
+    neural-render stylegan-generate --model wood.nrgan --size 512 512 --count 8 --psi 0.7 --out wood.png
+    neural-render stylegan-generate --model wood.nrgan --size 512 512 --seed 3 --mix-with 9 --mix-layer 4 --out mixed.png
+    neural-render stylegan-generate --model wood.nrgan --latent mine.nrlatent --count 4 --size 512 512 --out mine.png
+    neural-render stylegan-generate --model wood.nrgan --size 512 512 --count 3 --walk 24 --out walk/frame.exr
+
+Textures are seamlessly tileable unless ``--no-tileable`` (tileable sizes are multiples of 16 px).
+With ``--count`` or ``--walk`` several files are written: OUT's name gets ``_000``, ``_001``, ...
+"""
+
+import os
+
+OPTIONS = ("model_path", "seed", "count", "psi", "tileable", "mix_seed", "mix_layer", "latent_path",
+           "walk_frames")
+IMAGE_OUTPUTS = ("out",)
+
+
+def add_parser(subparsers):
+    from neural_render.protocol.specs import stylegan as spec
+
+    from . import spec_options
+    parser = subparsers.add_parser("stylegan-generate", help="generate textures from a StyleGAN model",
+                                   description=" ".join(__doc__.split("\n\n")[0].split()))
+    parser.add_argument("--size", type=int, nargs=2, metavar=("W", "H"),
+                        help=f"output size in px (default {spec.DEFAULT_WIDTH} {spec.DEFAULT_WIDTH}; 1 to {spec.MAX_SIZE})")
+    spec_options.add(parser, spec.GENERATE, OPTIONS)
+    parser.add_argument("--out", required=True, metavar="OUT", help="EXR (linear) or PNG/JPEG/TIFF (sRGB)")
+    parser.add_argument("--range", dest="frame_range", metavar="A-B",
+                        help="with --walk: only the walk's frames A to B (from 0), finished ones skipped")
+    parser.add_argument("--overwrite", action="store_true", help="with --range: redo frames already written")
+    spec_options.device_option(parser)
+    return parser
+
+
+def run(args):
+    from neural_render.protocol.specs import stylegan as spec
+    from neural_render.worker.imageio.files import write_image
+
+    from . import spec_options
+    from .engine import run_job
+    from .gan_generate import numbered, walk_pattern
+    from .main import CliInputError
+
+    extra = dict(zip(("width", "height"), args.size)) if args.size else {}
+    params = spec_options.params(args, spec.GENERATE, extra)
+    walk = params.get("walk_frames", 0) > 0
+    if walk and params.get("count", 1) < 2:
+        raise CliInputError("--walk needs --count 2 or more (the seeds to walk through)")
+    if not os.path.isfile(params["model_path"]):
+        raise CliInputError(f"no model file at {getattr(args, spec_options.dest(spec.GENERATE['model_path']))}")
+    if "mix_layer" in params and "mix_seed" not in params:
+        raise CliInputError("--mix-layer needs --mix-with (the seed whose fine layers are taken)")
+    if args.frame_range and not walk:
+        raise CliInputError("--range is for latent walks: give --walk too")
+    if walk:
+        params["output_pattern"] = walk_pattern(os.path.abspath(args.out))
+    if args.frame_range:
+        from . import sequence_options
+        from .engine import request_determinism
+        params["walk_range"] = list(sequence_options.parsed_range(args.frame_range))
+        params["skip_existing"] = not args.overwrite
+        request_determinism()
+    outputs = run_job("stylegan.generate", params, {}, device=args.device, label="stylegan-generate")
+    if walk:
+        height, width = outputs["last"].shape[:2]
+        print(f"wrote the latent walk's frames of {width}x{height}: {numbered(args.out, 0)}, ...")
+        return 0
+    names = sorted(outputs)
+    paths = [args.out] if len(names) == 1 else [numbered(args.out, index) for index in range(len(names))]
+    for name, path in zip(names, paths):
+        write_image(path, outputs[name])
+    height, width = outputs[names[0]].shape[:2]
+    print(f"wrote {len(paths)} file(s) of {width}x{height}: {', '.join(paths[:3])}{' ...' if len(paths) > 3 else ''}")
+    return 0
