@@ -103,6 +103,6 @@ def project(generator, scale, linear_image, steps=300, seed=0, perceptual_weight
         optimiser.step()
         _normalise_(maps)
         if report is not None:
-            report((step + 1) / steps, f"step {step + 1} of {steps}  loss {float(loss):.4f}")
+            report((step + 1) / steps, f"step {step + 1} of {steps}  loss {loss.item():.4f}")
     generator.requires_grad_(True)
     return ws.detach(), maps[0].detach(), [noise.detach() for noise in maps[1:]], (width, height)
