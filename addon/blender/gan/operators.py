@@ -18,6 +18,7 @@ from ..operators import find_image
 from ...protocol import messages
 from ...protocol.specs import gan as spec
 from . import materials
+from .live_preview import LivePreview
 from .model_files import resolve_model_path
 from .settings import MAKE_MATERIAL_HELP, MODEL_PATH_HELP, PERIODIC_PATTERN_HELP, SHOWN_DEFAULTS
 
@@ -59,9 +60,9 @@ class NEURALRENDER_OT_gan_train(WorkerJobOperator, bpy.types.Operator):
         if "minutes" not in params and "steps" not in params:
             raise UserFacingError("Give a training time (minutes) or a number of steps")
         folder = tempfile.mkdtemp(prefix="neural-render-gan-")
-        self._preview_path = os.path.join(folder, "preview.exr")
-        self._preview_stamp = None
-        params.update(model_path=self._model_path, preview_path=self._preview_path,
+        self._preview = LivePreview(os.path.join(folder, "preview.exr"),
+                                    datablocks.result_name("GAN preview", self._source.name))
+        params.update(model_path=self._model_path, preview_path=self._preview.path,
                       periodic_channels=spec.PERIODIC_PATTERN_CHANNELS if self.setting(context, "periodic_pattern")
                       else 0)
         return image_jobs.submit_image_job(client, "gan.train", params, {"exemplar": self._source})
@@ -69,28 +70,8 @@ class NEURALRENDER_OT_gan_train(WorkerJobOperator, bpy.types.Operator):
     def modal(self, context, event):
         result = super().modal(context, event)
         if event.type == "TIMER":
-            self._show_preview()
+            self._preview.refresh()
         return result
-
-    def _show_preview(self):
-        """Reload the preview the worker rewrites (atomically) every few seconds of training."""
-        try:
-            stamp = os.stat(self._preview_path).st_mtime_ns
-        except OSError:
-            return
-        if stamp == self._preview_stamp:
-            return
-        self._preview_stamp = stamp
-        name = datablocks.result_name("GAN preview", self._source.name)
-        image = bpy.data.images.get(name)
-        if image is None or bpy.path.abspath(image.filepath) != self._preview_path:
-            if image is not None:
-                bpy.data.images.remove(image)
-            image = bpy.data.images.load(self._preview_path)
-            image.name = name
-        else:
-            image.reload()
-        image.preview_ensure()
 
     def _finish(self, context, handle):
         outcome = super()._finish(context, handle)
@@ -99,7 +80,7 @@ class NEURALRENDER_OT_gan_train(WorkerJobOperator, bpy.types.Operator):
         return outcome
 
     def apply_result(self, context, handle):
-        image = image_jobs.result_to_datablock(handle, "preview", datablocks.result_name("GAN preview", self._source.name))
+        image = image_jobs.result_to_datablock(handle, "preview", self._preview.name)
         settings = self.panel_settings(context)
         if settings is not None:
             settings.model_path = self._model_path
