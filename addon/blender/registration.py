@@ -4,6 +4,7 @@ import bpy
 
 from . import job_operator, multilayer, operators, panels, preferences, render_hook, worker_env_ops, worker_session
 from . import gan
+from . import stylegan
 from . import relight
 from . import stylize
 from . import colorize
@@ -13,6 +14,7 @@ from . import farm
 # One Blender-side package per capability; each exposes CLASSES and SETTINGS (scene property, group).
 CAPABILITIES = (
     gan,
+    stylegan,
     relight,
     stylize,
     colorize,

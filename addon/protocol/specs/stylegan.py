@@ -24,7 +24,7 @@ TRAIN = JobSpec(
         Param("model_path", PATH, "The model file, saved atomically every checkpoint_every seconds, at the end "
               "and on cancel", required=True, label="Model", cli="--out"),
         Param("folder", PATH, "A folder of texture images (any sizes, each at least the crop size)",
-              required=True),
+              required=True, panel=True),
         Param("minutes", FLOAT, f"Training time (default {DEFAULT_MINUTES:g} when no steps are given; with "
               "steps, whichever ends first)", low=0.01, high=24 * 60.0, unit="min", panel=True),
         Param("steps", INT, "Stop after this many steps", low=1, high=10_000_000),
