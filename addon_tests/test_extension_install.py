@@ -253,7 +253,7 @@ def section(report, key):
 def test_zip_root_is_the_manifest_and_the_addon_package(built_zip):
     names = zipfile.ZipFile(built_zip).namelist()
     assert os.path.basename(built_zip) == "neural_render_suite-0.1.0.zip"
-    for required in ("blender_manifest.toml", "__init__.py", "blender/__init__.py",
+    for required in ("blender_manifest.toml", "__init__.py", "blender/__init__.py", "blender/stylegan/__init__.py",
                      "worker/__init__.py", "worker/main.py", "protocol/__init__.py"):
         assert required in names, f"{required} missing from the zip's root; it holds: {names}"
     unwanted = [name for name in names

@@ -142,7 +142,7 @@ def _spec_classes():
 
 def test_every_capability_builds_blender_properties_from_its_spec():
     kinds = {kind.split(".")[0] for cls in _spec_classes() for kind in cls.spec_fields}
-    assert {"stylize", "relight", "colorize", "gan"} <= kinds
+    assert {"stylize", "relight", "colorize", "gan", "stylegan"} <= kinds
 
 
 def _spec_fields():
