@@ -69,6 +69,7 @@ def test_generate_sizes_seeds_mixing_and_truncation(model_path):
     ({"output_pattern": "/tmp/x_####.exr"}, "output_pattern is for latent walks"),
     ({"count": 64, "width": 4096}, "too much for one job"),
     ({"latent_path": "/nonexistent/l.nrlatent"}, "no latent file"),
+    ({"latent_path": "/nonexistent/l.nrlatent", "mix_seed": 2}, "not both"),
 ])
 def test_generate_refuses_bad_requests(model_path, params, message):
     with pytest.raises(jobs.JobInputError, match=message):

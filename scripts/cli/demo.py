@@ -154,6 +154,26 @@ def _gan_texture(scene, render_image, options):
     return bpy.data.images[datablocks.result_name("GAN", "render_texture seed 1")]
 
 
+def _stylegan_texture(scene, render_image, options):
+    """A texture set from four quarters of the render (a real set is a folder of textures): train
+    StyleGAN briefly, then generate a tileable texture, its fine layers mixed in from another seed."""
+    import bpy
+    from neural_render.blender import datablocks
+    from neural_render.worker.imageio.exr import write_exr
+    folder = os.path.join(os.path.abspath(options.out), "stylegan_set")
+    os.makedirs(folder, exist_ok=True)
+    pixels = datablocks.image_to_array(render_image)[::-1, :, :3]
+    half_h, half_w = pixels.shape[0] // 2, pixels.shape[1] // 2
+    for index, (top, left) in enumerate(((0, 0), (0, half_w), (half_h, 0), (half_h, half_w))):
+        write_exr(os.path.join(folder, f"quarter_{index}.exr"), pixels[top:top + half_h, left:left + half_w])
+    model_path = os.path.join(os.path.abspath(options.out), "render_set_stylegan.nrgan")
+    _run_operator(bpy.ops.neural_render.stylegan_train, folder=folder, model_path=model_path, image_size=32,
+                  minutes=options.gan_minutes)
+    _run_operator(bpy.ops.neural_render.stylegan_generate, model_path=model_path, width=256, height=128, seed=1,
+                  count=1, tileable=True)
+    return next(image for image in bpy.data.images if image.name.startswith("NR StyleGAN render_set_stylegan"))
+
+
 def _stylize(scene, render_image, options):
     """Stylize the render with a painting of brush strokes, opened from a file as a user would."""
     import bpy
@@ -247,6 +267,7 @@ CAPABILITY_DEMOS = [
     ("relit world turned 120 deg", _relight),
     ("colorized grey render", _colorize),
     ("GAN texture", _gan_texture),
+    ("StyleGAN texture", _stylegan_texture),
     ("material normal map", _material_maps),
     ("farm relight turntable frame 3", _farm_turntable),
 ]

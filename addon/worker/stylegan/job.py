@@ -99,6 +99,9 @@ def _check_generate(params, held, width, height):
         raise JobInputError("walk_range is for latent walks: give walk_frames too")
     if params["walk_frames"] and (params["mix_seed"] is not None or params["latent_path"] is not None):
         raise JobInputError("a latent walk goes through seeds: leave out the mix seed and the latent")
+    if params["mix_seed"] is not None and params["latent_path"] is not None:
+        raise JobInputError("mix with a seed or generate from a projected latent, not both: the latent sets "
+                            "every layer's style")
     if held * width * height > MAX_TOTAL_PIXELS:
         raise JobInputError(f"{held} images of {width}x{height} px are too much for one job (at most "
                             f"{MAX_TOTAL_PIXELS // 2 ** 20} megapixels in all): ask for fewer or smaller ones")
