@@ -49,12 +49,10 @@ def walk_pattern(path):
     return f"{stem}_###{extension}"
 
 
-def run(args):
-    from neural_render.protocol.specs import gan as spec
-    from neural_render.worker.imageio.files import write_image
-
+def checked_params(args, spec):
+    """(params, walk) of a generate subcommand: --size, the spec's options, a walk's frame pattern and
+    --range, all checked before any work starts."""
     from . import spec_options
-    from .engine import run_job
     from .main import CliInputError
 
     extra = dict(zip(("width", "height"), args.size)) if args.size else {}
@@ -74,7 +72,12 @@ def run(args):
         params["walk_range"] = list(sequence_options.parsed_range(args.frame_range))
         params["skip_existing"] = not args.overwrite
         request_determinism()
-    outputs = run_job("gan.generate", params, {}, device=args.device, label="gan-generate")
+    return params, walk
+
+
+def write_results(args, outputs, params, walk):
+    """Write what a generate job returned (a walk's frames are already on disk) and say so."""
+    from neural_render.worker.imageio.files import write_image
     if walk:  # the job wrote each frame as it was generated
         height, width = outputs["last"].shape[:2]
         first, last = params.get("walk_range") or (0, None)
@@ -89,3 +92,13 @@ def run(args):
     height, width = outputs[names[0]].shape[:2]
     print(f"wrote {len(paths)} file(s) of {width}x{height}: {', '.join(paths[:3])}{' ...' if len(paths) > 3 else ''}")
     return 0
+
+
+def run(args):
+    from neural_render.protocol.specs import gan as spec
+
+    from .engine import run_job
+
+    params, walk = checked_params(args, spec)
+    outputs = run_job("gan.generate", params, {}, device=args.device, label="gan-generate")
+    return write_results(args, outputs, params, walk)

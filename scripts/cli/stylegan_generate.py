@@ -11,8 +11,6 @@ Textures are seamlessly tileable unless ``--no-tileable`` (tileable sizes are mu
 With ``--count`` or ``--walk`` several files are written: OUT's name gets ``_000``, ``_001``, ...
 """
 
-import os
-
 OPTIONS = ("model_path", "seed", "count", "psi", "tileable", "mix_seed", "mix_layer", "latent_path",
            "walk_frames")
 IMAGE_OUTPUTS = ("out",)
@@ -37,41 +35,13 @@ def add_parser(subparsers):
 
 def run(args):
     from neural_render.protocol.specs import stylegan as spec
-    from neural_render.worker.imageio.files import write_image
 
-    from . import spec_options
     from .engine import run_job
-    from .gan_generate import numbered, walk_pattern
+    from .gan_generate import checked_params, write_results
     from .main import CliInputError
 
-    extra = dict(zip(("width", "height"), args.size)) if args.size else {}
-    params = spec_options.params(args, spec.GENERATE, extra)
-    walk = params.get("walk_frames", 0) > 0
-    if walk and params.get("count", 1) < 2:
-        raise CliInputError("--walk needs --count 2 or more (the seeds to walk through)")
-    if not os.path.isfile(params["model_path"]):
-        raise CliInputError(f"no model file at {getattr(args, spec_options.dest(spec.GENERATE['model_path']))}")
+    params, walk = checked_params(args, spec)
     if "mix_layer" in params and "mix_seed" not in params:
         raise CliInputError("--mix-layer needs --mix-with (the seed whose fine layers are taken)")
-    if args.frame_range and not walk:
-        raise CliInputError("--range is for latent walks: give --walk too")
-    if walk:
-        params["output_pattern"] = walk_pattern(os.path.abspath(args.out))
-    if args.frame_range:
-        from . import sequence_options
-        from .engine import request_determinism
-        params["walk_range"] = list(sequence_options.parsed_range(args.frame_range))
-        params["skip_existing"] = not args.overwrite
-        request_determinism()
     outputs = run_job("stylegan.generate", params, {}, device=args.device, label="stylegan-generate")
-    if walk:
-        height, width = outputs["last"].shape[:2]
-        print(f"wrote the latent walk's frames of {width}x{height}: {numbered(args.out, 0)}, ...")
-        return 0
-    names = sorted(outputs)
-    paths = [args.out] if len(names) == 1 else [numbered(args.out, index) for index in range(len(names))]
-    for name, path in zip(names, paths):
-        write_image(path, outputs[name])
-    height, width = outputs[names[0]].shape[:2]
-    print(f"wrote {len(paths)} file(s) of {width}x{height}: {', '.join(paths[:3])}{' ...' if len(paths) > 3 else ''}")
-    return 0
+    return write_results(args, outputs, params, walk)

@@ -1,6 +1,7 @@
 """GAN textures: the parameters of ``gan.train`` and ``gan.generate``, and the conventions the
 worker, the CLI and Blender share (limits, defaults, the panel's "Periodic Pattern")."""
 
+from . import training
 from .params import BOOL, FLOAT, INT, INTS, PATH, JobSpec, Param
 
 MAX_SIZE = 16384           # px a side of a generated texture
@@ -18,13 +19,7 @@ TRAIN = JobSpec(
               "end and on cancel", required=True, label="Model", cli="--out"),
         Param("folder", PATH, "A folder of same-sized texture images (a folder model); without it the "
               "input 'exemplar' is learnt (an exemplar model)"),
-        Param("minutes", FLOAT, f"Training time (default {DEFAULT_MINUTES:g} when no steps are given; with "
-              "steps, whichever ends first)", low=0.01, high=24 * 60.0, unit="min", panel=True),
-        Param("steps", INT, "Stop after this many steps", low=1, high=10_000_000),
-        Param("resume", BOOL, "Continue training the model file instead of starting over", default=False,
-              panel=True),
-        Param("seed", INT, "Random seed of the initial weights and the training batches", default=0, low=0,
-              high=2 ** 63 - 1),
+        *training.run_length(DEFAULT_MINUTES),
         Param("crop_size", INT, "Exemplar models: the training crop, a multiple of 8 (default: the model's, "
               "64)", low=16, high=1024, unit="px"),
         Param("periodic_channels", INT, "Exemplar models: sinusoid noise channels for regular patterns "
@@ -34,12 +29,7 @@ TRAIN = JobSpec(
               high=10),
         Param("image_size", INT, "Folder models: the size they learn and generate (32, 64 or 128)",
               default=64, low=32, high=128, unit="px"),
-        Param("preview_path", PATH, "An image rewritten (atomically) with a sample as training goes",
-              cli="--preview"),
-        Param("preview_every", FLOAT, "Seconds between previews", default=15.0, low=1.0, high=86400.0,
-              unit="s"),
-        Param("checkpoint_every", FLOAT, "Seconds between checkpoints", default=60.0, low=1.0, high=86400.0,
-              unit="s", cli=""),
+        *training.progress(),
     ),
     inputs="exemplar (H, W, C) for an exemplar model; none for a folder model",
     outputs="preview: a 256 px sample (seed 0) of the trained model")

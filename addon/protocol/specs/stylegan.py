@@ -1,6 +1,7 @@
 """StyleGAN textures: the parameters of ``stylegan.train``, ``stylegan.generate`` and ``stylegan.project``,
 and the limits the worker, the CLI and Blender share."""
 
+from . import training
 from .params import BOOL, FLOAT, INT, INTS, PATH, JobSpec, Param
 
 MAX_SIZE = 16384
@@ -25,13 +26,7 @@ TRAIN = JobSpec(
               "and on cancel", required=True, label="Model", cli="--out"),
         Param("folder", PATH, "A folder of texture images (any sizes, each at least the crop size)",
               required=True, panel=True),
-        Param("minutes", FLOAT, f"Training time (default {DEFAULT_MINUTES:g} when no steps are given; with "
-              "steps, whichever ends first)", low=0.01, high=24 * 60.0, unit="min", panel=True),
-        Param("steps", INT, "Stop after this many steps", low=1, high=10_000_000),
-        Param("resume", BOOL, "Continue training the model file instead of starting over", default=False,
-              panel=True),
-        Param("seed", INT, "Random seed of the initial weights and the training batches", default=0, low=0,
-              high=2 ** 63 - 1),
+        *training.run_length(DEFAULT_MINUTES),
         Param("image_size", INT, "The training crops (32, 64 or 128 px); the model generates any multiple "
               "of 16 px", default=64, low=32, high=128, unit="px"),
         Param("texture_scale", INT, "Shrink the images by this factor (1, 2, 4 or 8) before cropping: larger "
@@ -39,12 +34,7 @@ TRAIN = JobSpec(
         Param("augment", BOOL, "Differentiable augmentation (colour, translation, cutout) of everything "
               "the discriminator sees: needed for sets of a few hundred images", default=True),
         Param("batch_size", INT, "Crops per step (default: the model's, 16)", low=2, high=256),
-        Param("preview_path", PATH, "An image rewritten (atomically) with a sample as training goes",
-              cli="--preview"),
-        Param("preview_every", FLOAT, "Seconds between previews", default=15.0, low=1.0, high=86400.0,
-              unit="s"),
-        Param("checkpoint_every", FLOAT, "Seconds between checkpoints", default=60.0, low=1.0, high=86400.0,
-              unit="s", cli=""),
+        *training.progress(),
     ),
     outputs="preview: a 256 px sample (seed 0) of the trained model")
 
