@@ -59,8 +59,8 @@ def layer_letters(letters, explicit):
 
 
 class _Reader:
-    def __init__(self, handle, path):
-        self.handle, self.path, self.used = handle, path, 0
+    def __init__(self, handle):
+        self.handle, self.used = handle, 0
 
     def take(self, count):
         self.used += count
@@ -125,7 +125,7 @@ def read_layers(path):
     """
     try:
         with open(path, "rb") as handle:
-            reader = _Reader(handle, path)
+            reader = _Reader(handle)
             magic, version = struct.unpack("<ii", reader.take(8))
             if magic != MAGIC:
                 raise ExrHeaderError("not an OpenEXR file")

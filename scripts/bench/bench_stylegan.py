@@ -152,9 +152,7 @@ def _library_images(category, split):
 
 def _samples(category, run, count):
     """``count`` samples of a trained model as sRGB in [0, 1] (seeds 1000...)."""
-    import torch
     from neural_render.worker.gan import folder_gan
-    from neural_render.worker.gan.gan_model import GanModel  # noqa: F401
     from neural_render.worker.imageio.colour import linear_to_srgb
     from neural_render.worker.stylegan import sampling
     from neural_render.worker.stylegan.model import StyleGan
@@ -167,7 +165,6 @@ def _samples(category, run, count):
         model = StyleGan.load(path)
         linear = [sampling.generate(model.sampler, model.scale, SIZE, SIZE, seed, tileable=False)
                   for seed in range(1000, 1000 + count)]
-    del torch
     return model, [np.clip(linear_to_srgb(image), 0, 1).astype(np.float32) for image in linear]
 
 

@@ -30,12 +30,17 @@ def add_parser(subparsers):
                         help=f"output size in px (exemplar models; default {spec.DEFAULT_WIDTH} "
                              f"{spec.DEFAULT_WIDTH}; 1 to {spec.MAX_SIZE})")
     spec_options.add(parser, spec.GENERATE, OPTIONS)
+    add_output_options(parser)
+    spec_options.device_option(parser)
+    return parser
+
+
+def add_output_options(parser):
+    """--out, and --range/--overwrite for a farm task's share of a walk (both generate subcommands)."""
     parser.add_argument("--out", required=True, metavar="OUT", help="EXR (linear) or PNG/JPEG/TIFF (sRGB)")
     parser.add_argument("--range", dest="frame_range", metavar="A-B",
                         help="with --walk: only the walk's frames A to B (from 0), finished ones skipped")
     parser.add_argument("--overwrite", action="store_true", help="with --range: redo frames already written")
-    spec_options.device_option(parser)
-    return parser
 
 
 def numbered(path, index):

@@ -19,16 +19,13 @@ IMAGE_OUTPUTS = ("out",)
 def add_parser(subparsers):
     from neural_render.protocol.specs import stylegan as spec
 
-    from . import spec_options
+    from . import gan_generate, spec_options
     parser = subparsers.add_parser("stylegan-generate", help="generate textures from a StyleGAN model",
                                    description=" ".join(__doc__.split("\n\n")[0].split()))
     parser.add_argument("--size", type=int, nargs=2, metavar=("W", "H"),
                         help=f"output size in px (default {spec.DEFAULT_WIDTH} {spec.DEFAULT_WIDTH}; 1 to {spec.MAX_SIZE})")
     spec_options.add(parser, spec.GENERATE, OPTIONS)
-    parser.add_argument("--out", required=True, metavar="OUT", help="EXR (linear) or PNG/JPEG/TIFF (sRGB)")
-    parser.add_argument("--range", dest="frame_range", metavar="A-B",
-                        help="with --walk: only the walk's frames A to B (from 0), finished ones skipped")
-    parser.add_argument("--overwrite", action="store_true", help="with --range: redo frames already written")
+    gan_generate.add_output_options(parser)
     spec_options.device_option(parser)
     return parser
 

@@ -1,9 +1,13 @@
 """The sample a training job rewrites (atomically) every few seconds, shown as an image datablock while
-the job runs: a modal training operator refreshes it on its timer (GAN and StyleGAN training alike)."""
+the job runs: a modal training operator refreshes it on its timer (GAN and StyleGAN training alike).
+``TrainingWithPreview`` is what such an operator adds to ``WorkerJobOperator``."""
 
 import os
 
 import bpy
+
+from ...protocol import messages
+from .. import image_jobs
 
 
 class LivePreview:
@@ -33,3 +37,28 @@ class LivePreview:
             image.reload()
         image.preview_ensure()
         return image
+
+
+class TrainingWithPreview:
+    """Mixin for a training ``WorkerJobOperator`` whose ``submit_job`` sets ``self._preview`` (a
+    LivePreview) and ``self._model_path``: the preview follows the job, a cancel says the model is
+    kept, and the finished preview becomes a datablock and the panel's model."""
+
+    def modal(self, context, event):
+        result = super().modal(context, event)
+        if event.type == "TIMER":
+            self._preview.refresh()
+        return result
+
+    def _finish(self, context, handle):
+        outcome = super()._finish(context, handle)
+        if handle.error is not None and handle.error.code == messages.CANCELLED and os.path.isfile(self._model_path):
+            self.report({"INFO"}, f"{self.job_label} stopped; the model trained so far is kept in {self._model_path}")
+        return outcome
+
+    def apply_result(self, context, handle):
+        image = image_jobs.result_to_datablock(handle, "preview", self._preview.name)
+        settings = self.panel_settings(context)
+        if settings is not None:
+            settings.model_path = self._model_path
+        return f"{self.job_label}: model saved to {self._model_path} (preview '{image.name}')"

@@ -15,10 +15,9 @@ import bpy
 from .. import datablocks, image_jobs, spec_properties
 from ..job_operator import UserFacingError, WorkerJobOperator
 from ..operators import find_image
-from ...protocol import messages
 from ...protocol.specs import gan as spec
 from . import materials
-from .live_preview import LivePreview
+from .live_preview import LivePreview, TrainingWithPreview
 from .model_files import resolve_model_path
 from .settings import MAKE_MATERIAL_HELP, MODEL_PATH_HELP, PERIODIC_PATTERN_HELP, SHOWN_DEFAULTS
 
@@ -35,7 +34,7 @@ def _model_path_property():
                                     description=f"{MODEL_PATH_HELP} (default: the panel's)")
 
 
-class NEURALRENDER_OT_gan_train(WorkerJobOperator, bpy.types.Operator):
+class NEURALRENDER_OT_gan_train(TrainingWithPreview, WorkerJobOperator, bpy.types.Operator):
     """Learn a texture GAN from an image (a photo, a scan, a render). Runs in the worker; Esc stops
     and keeps the model trained so far"""
     bl_idname = "neural_render.gan_train"
@@ -66,25 +65,6 @@ class NEURALRENDER_OT_gan_train(WorkerJobOperator, bpy.types.Operator):
                       periodic_channels=spec.PERIODIC_PATTERN_CHANNELS if self.setting(context, "periodic_pattern")
                       else 0)
         return image_jobs.submit_image_job(client, "gan.train", params, {"exemplar": self._source})
-
-    def modal(self, context, event):
-        result = super().modal(context, event)
-        if event.type == "TIMER":
-            self._preview.refresh()
-        return result
-
-    def _finish(self, context, handle):
-        outcome = super()._finish(context, handle)
-        if handle.error is not None and handle.error.code == messages.CANCELLED and os.path.isfile(self._model_path):
-            self.report({"INFO"}, f"GAN training stopped; the model trained so far is kept in {self._model_path}")
-        return outcome
-
-    def apply_result(self, context, handle):
-        image = image_jobs.result_to_datablock(handle, "preview", self._preview.name)
-        settings = self.panel_settings(context)
-        if settings is not None:
-            settings.model_path = self._model_path
-        return f"GAN training: model saved to {self._model_path} (preview '{image.name}')"
 
 
 class NEURALRENDER_OT_gan_generate(WorkerJobOperator, bpy.types.Operator):

@@ -14,11 +14,10 @@ import tempfile
 
 import bpy
 
-from ...protocol import messages
 from ...protocol.specs import stylegan as spec
 from .. import datablocks, image_jobs, spec_properties
 from ..gan import materials
-from ..gan.live_preview import LivePreview
+from ..gan.live_preview import LivePreview, TrainingWithPreview
 from ..job_operator import UserFacingError, WorkerJobOperator
 from ..operators import find_image
 from .model_files import model_stem, resolve_latent_path, resolve_model_path
@@ -64,7 +63,7 @@ def _material_on_active_object(context, image, tiling, name=None):
     return f"; material '{material.name}'" + (" on the active object" if assigned else "")
 
 
-class NEURALRENDER_OT_stylegan_train(WorkerJobOperator, bpy.types.Operator):
+class NEURALRENDER_OT_stylegan_train(TrainingWithPreview, WorkerJobOperator, bpy.types.Operator):
     """Learn a StyleGAN from a folder of textures (a texture set: stone, wood, ...). Runs in the worker;
     Esc stops and keeps the model trained so far"""
     bl_idname = "neural_render.stylegan_train"
@@ -93,25 +92,6 @@ class NEURALRENDER_OT_stylegan_train(WorkerJobOperator, bpy.types.Operator):
                                     datablocks.result_name("StyleGAN preview", model_stem(self._model_path)))
         params.update(model_path=self._model_path, preview_path=self._preview.path)
         return client.submit("stylegan.train", params, output_origin="bottom")
-
-    def modal(self, context, event):
-        result = super().modal(context, event)
-        if event.type == "TIMER":
-            self._preview.refresh()
-        return result
-
-    def _finish(self, context, handle):
-        outcome = super()._finish(context, handle)
-        if handle.error is not None and handle.error.code == messages.CANCELLED and os.path.isfile(self._model_path):
-            self.report({"INFO"}, f"StyleGAN training stopped; the model trained so far is kept in {self._model_path}")
-        return outcome
-
-    def apply_result(self, context, handle):
-        image = image_jobs.result_to_datablock(handle, "preview", self._preview.name)
-        settings = self.panel_settings(context)
-        if settings is not None:
-            settings.model_path = self._model_path
-        return f"StyleGAN training: model saved to {self._model_path} (preview '{image.name}')"
 
 
 class NEURALRENDER_OT_stylegan_generate(WorkerJobOperator, bpy.types.Operator):

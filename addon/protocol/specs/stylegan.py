@@ -11,7 +11,9 @@ DEFAULT_MINUTES = 10.0
 DEFAULT_WIDTH = 1024
 MARGIN_CELLS = 2          # a non-tileable texture is cut from a torus this many 16 px cells larger per side
 DEFAULT_PSI = 1.0
-NUM_STYLE_LAYERS = 10     # w's per image (network.StyleGanConfig.num_ws): the mix layer's range
+UPSAMPLINGS = 4           # the synthesis network doubles its input field this many times
+CELL = 2 ** UPSAMPLINGS   # output pixels per input-field cell: tileable sizes are multiples of it
+NUM_STYLE_LAYERS = 2 + 2 * UPSAMPLINGS  # w's per image: the base layer, its RGB, two per upsampling
 DEFAULT_MIX_LAYER = 4     # the coarse half of the layers: layout scale and big shapes from seed A
 PROJECTION_SIZE = 128     # px: the target is fitted at this size (the model's scale of detail)
 

@@ -15,9 +15,9 @@ import time
 from dataclasses import replace
 
 from ...protocol.specs import gan as spec
-from ..jobs import JobInputError, file_stamp, job
+from ..jobs import JobInputError, job
 from . import checkpoint, folder_gan, generate, training_loop
-from .job_files import read_image, walk, write_image
+from .job_files import read_image, walk, warm_model, write_image
 from .dcgan import DcganConfig
 from .errors import GanInputError
 from .exemplar_gan import ExemplarGan
@@ -128,12 +128,7 @@ def _load(path, device):
 
 
 def _model(context, path):
-    """Models stay warm between jobs (generating many variations reloads nothing); a replaced file
-    (retrained, resumed) has another stamp, so it is loaded afresh."""
-    if not os.path.isfile(path):
-        raise JobInputError(f"no model file at {path}")
-    return context.models.get(("gan", path, file_stamp(path), str(context.device)),
-                              lambda: _load(path, context.device))
+    return warm_model(context, "gan", path, _load)
 
 
 @job(spec.GENERATE)

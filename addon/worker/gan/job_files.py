@@ -4,7 +4,16 @@ frames written one by one to a numbered pattern (or returned), for farm tasks an
 import os
 
 from ...protocol.frame_paths import complete_output, frame_path
-from ..jobs import JobInputError
+from ..jobs import JobInputError, file_stamp
+
+
+def warm_model(context, kind, path, load):
+    """The model file at ``path``, kept warm between jobs (many generations reload nothing); a replaced
+    file (retrained, resumed) has another stamp, so it is loaded afresh with ``load(path, device)``."""
+    if not os.path.isfile(path):
+        raise JobInputError(f"no model file at {path}")
+    return context.models.get((kind, path, file_stamp(path), str(context.device)),
+                              lambda: load(path, context.device))
 
 
 def read_image(path):

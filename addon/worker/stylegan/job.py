@@ -13,8 +13,8 @@ from ...protocol.specs import stylegan as spec
 from ..gan import training_loop
 from ..gan.errors import GanInputError
 from ..gan.folder_dataset import list_images
-from ..gan.job_files import read_image, walk, write_image
-from ..jobs import JobInputError, file_stamp, job
+from ..gan.job_files import read_image, walk, warm_model, write_image
+from ..jobs import JobInputError, job
 from . import latent_file, projection, sampling
 from .augment import POLICIES
 from .model import StyleGan
@@ -85,11 +85,7 @@ def train(context, params, inputs):
 
 
 def _model(context, path):
-    """Models stay warm between jobs; a replaced file (retrained, resumed) has another stamp."""
-    if not os.path.isfile(path):
-        raise JobInputError(f"no model file at {path}")
-    return context.models.get(("stylegan", path, file_stamp(path), str(context.device)),
-                              lambda: StyleGan.load(path, context.device))
+    return warm_model(context, "stylegan", path, StyleGan.load)
 
 
 def _check_generate(params, held, width, height):

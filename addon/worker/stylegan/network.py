@@ -18,13 +18,12 @@ from dataclasses import dataclass
 import torch
 from torch import nn
 
+from ...protocol.specs.stylegan import CELL, NUM_STYLE_LAYERS, UPSAMPLINGS  # noqa: F401  (CELL: re-exported)
 from ..gan.settings_record import SettingsRecord
 from .layers import EqualConv2d, EqualLinear, StyledLayer, ToRgb, leaky, upsample_circular
 
 MODEL_TYPE = "stylegan"
 IMAGE_SIZES = (32, 64, 128)
-UPSAMPLINGS = 4
-CELL = 2 ** UPSAMPLINGS   # output pixels per input-field cell
 
 
 @dataclass
@@ -49,7 +48,7 @@ class StyleGanConfig(SettingsRecord):
     def num_ws(self):
         """Styles per image: the base layer, its RGB, then two layers per upsampling (whose second w
         also drives that resolution's RGB, rosinality's layout)."""
-        return 2 + 2 * UPSAMPLINGS
+        return NUM_STYLE_LAYERS
 
     def generator_channels(self, level):
         """Channels at ``level`` upsamplings from the input field (0 = coarsest)."""
