@@ -16,6 +16,7 @@ BUNDLED_MODELS = {
     "hint_colorizer": os.path.join(_ADDON, "worker", "colorize", "data", "hint_colorizer.pt"),
     "magenta_arbitrary_style": os.path.join(_ADDON, "worker", "stylize", "data", "magenta_arbitrary_style.pt"),
     "material_maps": os.path.join(_ADDON, "worker", "material", "data", "material_maps.pt"),
+    "relight_image": os.path.join(_ADDON, "worker", "relight_image", "data", "relight_image.pt"),
 }
 
 

@@ -25,6 +25,7 @@ JOB_PACKAGES = (
     "colorize",
     "material",
     "stylegan",
+    "relight_image",
 )
 
 

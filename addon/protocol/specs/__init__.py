@@ -8,7 +8,7 @@ import importlib
 
 from .params import JobSpec, Param, ParamError  # noqa: F401  (the vocabulary, re-exported)
 
-CAPABILITY_MODULES = ("system", "stylize", "relight", "colorize", "gan", "material", "stylegan")
+CAPABILITY_MODULES = ("system", "stylize", "relight", "colorize", "gan", "material", "stylegan", "relight_image")
 
 
 def _collect():

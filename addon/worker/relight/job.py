@@ -17,20 +17,16 @@ frames whose number // FRAME_BLOCK is the block's, at row number % FRAME_BLOCK, 
 (Streamed sets are exact to float rounding, not bit-identical across cuts.)
 """
 
-import math
-import os
-
 import numpy as np
 import torch
 
 from ...protocol.frame_paths import frame_path
-from ...protocol.specs import ParamError
 from ...protocol.specs import relight as spec
 from ..imageio.errors import ImageFileError
-from ..imageio.files import DISPLAY, EXR, read_image, write_image
+from ..imageio.files import write_image
 from ..jobs import JobInputError, job
-from . import engine, light_sets
-from .weights import Environment, Mapping, light_weights
+from . import engine, light_sets, world_request
+from .weights import light_weights
 
 # Frames relit at once when they are written to files: their pixels (float32 RGBA out, RGB in the
 # GEMM) stay under this, so a long 1080p animation never holds more than a few frames.
@@ -53,9 +49,9 @@ def apply(context, params, inputs):
     if streaming and rank is not None:
         raise JobInputError(f"the set needs {light_set.bytes_needed(itemsize) / 2**20:.0f} MB, more than "
                             f"memory_limit_mb: a low-rank preview needs it in memory")
-    environment = _environment(params, inputs)
-    frames = _frame_environments(params, environment)
-    output = _output(params, frames)  # last: it creates the output folder
+    environment = world_request.environment(params, inputs)
+    frames = world_request.frame_environments(params, environment)
+    output = world_request.output(params, frames)  # last: it creates the output folder
     report = context.stage(0.0, 0.1)
     weights = []
     for index, frame_environment in enumerate(frames):
@@ -138,99 +134,10 @@ def _write_frames(context, output, weights, relight, block):
     return last
 
 
-def _output(params, frames):
-    """(pattern, frame numbers) when the frames go to files, else None; refused before any work."""
-    pattern, numbers = params["output_pattern"], params["frame_numbers"]
-    if pattern is None:
-        if numbers is not None:
-            raise JobInputError("frame_numbers name the files of output_pattern: give output_pattern too")
-        return None
-    if params["frames"] is None:
-        raise JobInputError("output_pattern is for animations: give frames too (a still comes back as 'relit')")
-    numbers = list(numbers) if numbers is not None else list(range(len(frames)))
-    if len(numbers) != len(frames):
-        raise JobInputError(f"frame_numbers needs one number per frame ({len(frames)}), got {len(numbers)}")
-    extension = os.path.splitext(pattern)[1].lower()
-    if extension not in EXR + DISPLAY:
-        raise JobInputError(f"output_pattern '{pattern}': unsupported image type '{extension or '(none)'}' "
-                            f"(one of {', '.join(EXR + DISPLAY)})")
-    folder = os.path.dirname(os.path.abspath(pattern))
-    try:
-        os.makedirs(folder, exist_ok=True)
-    except OSError as error:
-        raise JobInputError(f"cannot create the output folder {folder}: {error}") from None
-    return pattern, numbers
-
-
 def _light_set(params):
     try:
         return light_sets.load_light_set(params["set"])
     except light_sets.LightSetError as error:
-        raise JobInputError(str(error)) from None
-
-
-def _environment(params, inputs):
-    strength = params["strength"]
-    mapping = _mapping(params["mapping"] or {})
-    if params["rotation_deg"] is not None:
-        z = math.radians(params["rotation_deg"])
-        mapping = Mapping(mapping.kind, mapping.location, (mapping.rotation[0], mapping.rotation[1], z),
-                          mapping.scale)
-    if "environment" in inputs:
-        image = inputs["environment"]
-    elif params["world"]:
-        try:
-            image = read_image(params["world"])
-        except ImageFileError as error:
-            raise JobInputError(str(error)) from None
-    elif params["colour"] is not None:
-        return Environment(None, _vector(params["colour"], "colour"), strength, mapping)
-    else:
-        raise JobInputError("give the world: an 'environment' image input, a 'world' image path or a "
-                            "plain background 'colour'")
-    image = np.asarray(image, dtype=np.float32)
-    if image.ndim != 3 or image.shape[2] not in (1, 3, 4) or image.shape[0] < 2 or image.shape[1] < 2:
-        raise JobInputError(f"the environment must be an (H, W, 1|3|4) image, got shape {image.shape}")
-    if image.shape[2] == 1:
-        image = np.repeat(image, 3, axis=2)
-    if abs(image.shape[1] - 2 * image.shape[0]) > 1:
-        raise JobInputError(f"the environment is {image.shape[1]}x{image.shape[0]}: an equirectangular "
-                            "map is twice as wide as high")
-    return Environment(image[:, :, :3], (0.0, 0.0, 0.0), strength, mapping)
-
-
-def _frame_environments(params, environment):
-    frames = params["frames"]
-    if frames is None:
-        return [environment]
-    if not isinstance(frames, list) or not 1 <= len(frames) <= spec.MAX_FRAMES:
-        raise JobInputError(f"frames must be a list of 1 to {spec.MAX_FRAMES} per-frame settings")
-    out = []
-    for index, frame in enumerate(frames):
-        if not isinstance(frame, dict) or set(frame) - {"rotation", "strength"}:
-            raise JobInputError(f"frames[{index}] must be {{'rotation': [x, y, z], 'strength': s}}")
-        mapping = environment.mapping
-        if "rotation" in frame:
-            mapping = Mapping(mapping.kind, mapping.location, _vector(frame["rotation"], f"frames[{index}].rotation"),
-                              mapping.scale)
-        strength = environment.strength
-        if frame.get("strength") is not None:
-            try:
-                strength = spec.APPLY["strength"].check(frame["strength"], f"frames[{index}].strength")
-            except ParamError as error:
-                raise JobInputError(str(error)) from None
-        out.append(Environment(environment.image, environment.colour, strength, mapping))
-    return out
-
-
-def _mapping(value):
-    if not isinstance(value, dict) or set(value) - {"type", "location", "rotation", "scale"}:
-        raise JobInputError("mapping must be {'type', 'location', 'rotation', 'scale'}")
-    try:
-        return Mapping(str(value.get("type", "POINT")).upper(), _vector(value.get("location", (0, 0, 0)), "location"),
-                       _vector(value.get("rotation", (0, 0, 0)), "rotation"),
-                       _vector(value.get("scale", (1, 1, 1)), "scale"))
-    except ValueError as error:
         raise JobInputError(str(error)) from None
 
 
@@ -260,13 +167,3 @@ def _low_rank(context, resident, rank):
         context.progress(0.8, f"factorising the set to rank {rank}")
         resident.low_rank[rank] = engine.LowRankSet(resident.loaded, rank)
     return resident.low_rank[rank]
-
-
-def _vector(value, name):
-    try:
-        vector = tuple(float(component) for component in value)
-    except (TypeError, ValueError):
-        raise JobInputError(f"{name} must be three numbers, got {value!r}") from None
-    if len(vector) != 3 or not all(math.isfinite(component) for component in vector):
-        raise JobInputError(f"{name} must be three finite numbers, got {value!r}")
-    return vector
