@@ -19,7 +19,7 @@ from training.relight_data import metrics
 
 PERCEPTUAL_WEIGHT = 0.1
 ENVIRONMENT_WEIGHT = 0.5
-KNOWN_SOURCE_RATE = 0.25
+KNOWN_SOURCE_RATE = 0.5
 PERCEPTUAL_LAYERS = ("relu1_2", "relu2_2")
 
 

@@ -10,6 +10,11 @@ pixel applies according to its own shape and material. The head predicts the log
 r = log((relit + eps) / (image + eps)); its last layer starts at zero, so an untrained network is
 the identity. Predicting a ratio rather than pixels is what lets ``guided.py`` carry the result to
 any resolution without losing the input's detail.
+
+The head's ratio is added to the log ratio of the two worlds' total irradiance (per channel; the
+source's from the estimate or the known world): the strong simple answer is built in, gradients from
+the relit image reach the source estimate through it, and the convolutions learn only what depends
+on direction -- shadows, shading, highlights.
 """
 
 import torch
@@ -17,11 +22,13 @@ from torch import nn
 from torch.nn import functional as F
 
 from ...protocol.specs.relight_image import GRID_COLUMNS, GRID_ROWS
+from .environment_grid import cell_solid_angles
 
 GRID_VALUES = GRID_ROWS * GRID_COLUMNS * 3
 WIDTHS = (16, 32, 64, 128, 160)  # levels at 1, 1/2, 1/4, 1/8, 1/16 of the network side
 CODE = 128                        # the two worlds' code
 RATIO_EPSILON = 1e-2              # radiance: keeps the ratio finite where the image is black
+IRRADIANCE_EPSILON = 1e-3         # keeps the worlds' irradiance ratio finite for a black world
 DIVISOR = 2 ** (len(WIDTHS) - 1)  # the network side must be a multiple of this
 
 
@@ -52,6 +59,8 @@ class RelightUNet(nn.Module):
         for layer in self.film:  # start as the identity modulation
             nn.init.zeros_(layer.weight)
             nn.init.zeros_(layer.bias)
+        self.register_buffer("solid_angles", torch.as_tensor(cell_solid_angles(), dtype=torch.float32)
+                             .view(1, GRID_ROWS, GRID_COLUMNS, 1), persistent=False)
         self.head = nn.Conv2d(widths[0], 3, 3, 1, 1)
         nn.init.zeros_(self.head.weight)
         nn.init.zeros_(self.head.bias)
@@ -87,7 +96,15 @@ class RelightUNet(nn.Module):
             x = block(torch.cat([x, skip], 1))
             scale, shift = film(code).chunk(2, 1)
             x = x * (1.0 + scale[:, :, None, None]) + shift[:, :, None, None]
-        return self.head(x), estimate.reshape(len(x), GRID_ROWS, GRID_COLUMNS, 3)
+        source = condition.reshape(len(x), GRID_ROWS, GRID_COLUMNS, 3)
+        global_ratio = torch.log((self.irradiance(target_grid) + IRRADIANCE_EPSILON)
+                                 / (self.irradiance(source) + IRRADIANCE_EPSILON))
+        return self.head(x) + global_ratio[:, :, None, None], estimate.reshape(len(x), GRID_ROWS, GRID_COLUMNS, 3)
+
+    def irradiance(self, encoded_grid):
+        """(N, 3) the total irradiance of (N, R, C, 3) encoded grids (log(1 + radiance))."""
+        radiance = torch.expm1(encoded_grid.reshape(-1, GRID_ROWS, GRID_COLUMNS, 3)).clamp_min(0.0)
+        return (radiance * self.solid_angles).sum((1, 2))
 
 
 def relit_from_ratio(image, log_ratio):
