@@ -72,6 +72,13 @@ def test_a_matte_and_the_background_modes(subject):
     np.testing.assert_array_equal(kept[0, 0], subject[0, 0])
 
 
+def test_a_grey_and_alpha_image_keeps_its_alpha(subject):
+    grey = np.stack([subject[..., 1], subject[..., 3]], axis=2)
+    out = run({"colour": [1.0, 1.0, 1.0]}, {"image": grey})["relit"]
+    np.testing.assert_array_equal(out[..., 3], subject[..., 3])
+    np.testing.assert_array_equal(out[subject[..., 3] == 0, :3], 0)
+
+
 def test_frames_are_written_as_files(subject, hdri_paths, tmp_path):
     pattern = str(tmp_path / "relit_####.exr")
     frames = [{"rotation": [0.0, 0.0, angle]} for angle in (0.0, 1.0, 2.0)]

@@ -392,3 +392,19 @@ def save_image_exr(image, filepath):
             os.remove(partial)
     return filepath
 
+
+
+# --- EXR sequence -> datablock ------------------------------------------------------------------
+
+def load_exr_sequence(first_path, name):
+    """The scene-linear EXR frames a job wrote (``first_path``: the first of them) as one image
+    sequence datablock ``name``; an earlier datablock of that name is removed first, so a re-run
+    replaces it instead of piling up 'name.001'."""
+    image = bpy.data.images.get(name)
+    if image is not None:
+        bpy.data.images.remove(image)
+    image = bpy.data.images.load(first_path, check_existing=False)
+    image.name = name
+    image.source = "SEQUENCE"
+    image.colorspace_settings.name = LINEAR_COLORSPACE
+    return image

@@ -6,6 +6,7 @@ from . import job_operator, multilayer, operators, panels, preferences, render_h
 from . import gan
 from . import stylegan
 from . import relight
+from . import relight_image
 from . import stylize
 from . import colorize
 from . import material
@@ -16,6 +17,7 @@ CAPABILITIES = (
     gan,
     stylegan,
     relight,
+    relight_image,
     stylize,
     colorize,
     material,

@@ -25,6 +25,8 @@ SUBCOMMANDS = (
     "relight",
     "relight-sequence",
     "capture-lightstage",
+    "relight-image",
+    "relight-image-sequence",
     "colorize",
     "colorize-sequence",
     "material-maps",

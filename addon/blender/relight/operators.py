@@ -79,7 +79,7 @@ class NEURALRENDER_OT_relight(WorkerJobOperator, bpy.types.Operator):
                 raise UserFacingError(f"The frame range starts at {self._frames[0]}: an animation's frames are "
                                       "numbered from 0")
             self._pattern = os.path.join(self._output, FRAME_PATTERN)
-            params.update(frames=self._frame_overrides(scene, world, params.get("strength")),
+            params.update(frames=world_reader.frame_overrides(scene, world, self._frames, params.get("strength")),
                           output_pattern=self._pattern, frame_numbers=self._frames)
         inputs = {"environment": lighting.image} if lighting.image is not None else {}
         return image_jobs.submit_image_job(client, "relight.apply", params, inputs)
@@ -110,22 +110,6 @@ class NEURALRENDER_OT_relight(WorkerJobOperator, bpy.types.Operator):
             return None
         return spec_properties.job_value(spec.APPLY, "rank", value)
 
-    def _frame_overrides(self, scene, world, strength):
-        """Per frame: the world's Mapping rotation (and strength) as animated, evaluated frame by frame."""
-        current = scene.frame_current
-        frames = []
-        try:
-            for frame in self._frames:
-                scene.frame_set(frame)
-                lighting = world_reader.read_world(world)
-                override = {"strength": strength if strength is not None else lighting.strength}
-                if lighting.mapping is not None:
-                    override["rotation"] = lighting.mapping.get("rotation", [0.0, 0.0, 0.0])
-                frames.append(override)
-        finally:
-            scene.frame_set(current)
-        return frames
-
     def apply_result(self, context, handle):
         scene = context.scene
         base = os.path.basename(os.path.normpath(self._set_dir))
@@ -148,15 +132,8 @@ class NEURALRENDER_OT_relight(WorkerJobOperator, bpy.types.Operator):
 
     def _load_sequence(self, base):
         """The frames the worker wrote, as one image sequence datablock (replacing an earlier one)."""
-        name = datablocks.result_name("Relit", f"{base} animation")
-        image = bpy.data.images.get(name)
-        if image is not None:
-            bpy.data.images.remove(image)
-        image = bpy.data.images.load(frame_path(self._pattern, self._frames[0]), check_existing=False)
-        image.name = name
-        image.source = "SEQUENCE"
-        image.colorspace_settings.name = datablocks.LINEAR_COLORSPACE
-        return image
+        return datablocks.load_exr_sequence(frame_path(self._pattern, self._frames[0]),
+                                            datablocks.result_name("Relit", f"{base} animation"))
 
 
 spec_properties.annotate(NEURALRENDER_OT_relight, spec.APPLY, OPERATOR_PARAMS, operator=True,

@@ -72,6 +72,25 @@ def read_world(world):
     return WorldLighting(image=source.image, strength=strength, mapping=mapping)
 
 
+def frame_overrides(scene, world, numbers, strength=None):
+    """Per frame of ``numbers``: the world's Mapping rotation and strength as animated (keyframes,
+    drivers), evaluated frame by frame -- the ``frames`` parameter of the relighting jobs. A given
+    ``strength`` replaces the world's in every frame. The scene is put back on its current frame."""
+    current = scene.frame_current
+    frames = []
+    try:
+        for frame in numbers:
+            scene.frame_set(frame)
+            lighting = read_world(world)
+            override = {"strength": strength if strength is not None else lighting.strength}
+            if lighting.mapping is not None:
+                override["rotation"] = lighting.mapping.get("rotation", [0.0, 0.0, 0.0])
+            frames.append(override)
+    finally:
+        scene.frame_set(current)
+    return frames
+
+
 def mapping_params(node, world):
     if node.bl_idname != "ShaderNodeMapping":
         raise UserFacingError(f"World '{world.name}': the Environment Texture's vector comes from a "

@@ -41,8 +41,8 @@ def _subject(inputs):
     if "image" not in inputs:
         raise JobInputError("relight image needs an input image named 'image'")
     image = np.asarray(inputs["image"], dtype=np.float32)
-    if image.ndim == 3 and image.shape[2] == 2:
-        image = image[:, :, :1]
+    if image.ndim == 3 and image.shape[2] == 2:  # grey + alpha
+        image = np.concatenate([np.repeat(image[:, :, :1], 3, axis=2), image[:, :, 1:]], axis=2)
     height, width = image.shape[:2]
     if image.ndim in (2, 3) and min(height, width) < spec.MIN_SIDE:
         raise JobInputError(f"image is {width}x{height}: too small to relight (at least {spec.MIN_SIDE} px a side)")
