@@ -15,7 +15,11 @@ the capture under the target world. Methods, all run through the product's core 
   source world: a strong simple baseline);
 - network: the source world estimated from the image (what a photo gets);
 - network, known source: the true source world given (what a render with a known world gets).
-PSNR (dB) and SSIM of tonemapped x/(1+x) sRGB over the subject (metrics.py).
+PSNR (dB) and SSIM of tonemapped x/(1+x) sRGB over the subject (metrics.py). An image alone does not
+say how bright its light was (a dark object in bright light looks like a bright one in dim light), so
+the estimated source's level is partly a guess; "exposure-matched" PSNR gives every method its best
+single gain per image (least squares over the subject) to show what is left: the lighting's direction,
+shadows and colour.
 """
 
 import argparse
@@ -63,7 +67,7 @@ def _hwc(tensor):
 
 
 def evaluate(model, samples, side):
-    rows = {name: {"psnr": [], "ssim": []} for name in ("identity", "irradiance ratio", "network", "network, known source")}
+    rows = {name: {"psnr": [], "ssim": [], "matched": []} for name in ("identity", "irradiance ratio", "network", "network, known source")}
     source_errors, constant_errors = [], []
     sources = np.stack([s["source_grid"].double().numpy() for s in samples])
     mean_source = sources.mean(axis=0)
@@ -79,10 +83,17 @@ def evaluate(model, samples, side):
         for name, output in outputs.items():
             rows[name]["psnr"].append(metrics.psnr(truth, output, matte))
             rows[name]["ssim"].append(metrics.ssim(truth, output, matte))
+            rows[name]["matched"].append(metrics.psnr(truth, output * _best_gain(truth, output, matte), matte))
         source_errors.append(metrics.grid_error(estimate, source))
         constant_errors.append(metrics.grid_error(mean_source, source))
         kept.append((image, truth, outputs, matte, source, target, estimate))
     return rows, np.array(source_errors), np.array(constant_errors), kept
+
+
+def _best_gain(truth, output, matte):
+    mask = matte > 0.5
+    denominator = float((output[mask] ** 2).sum())
+    return float((truth[mask] * output[mask]).sum()) / denominator if denominator > 0 else 1.0
 
 
 def speed(model, side, repeats=5):
@@ -199,13 +210,14 @@ def main():
           f"{args.pairs_per_scene} pairs of validation worlds), network at {args.side} px; "
           f"evaluated in {time.perf_counter() - started:.0f} s.\n")
     ratio = np.array(rows["irradiance ratio"]["psnr"])
-    print("| method | PSNR mean (dB) | PSNR median | SSIM mean | Δ PSNR vs irradiance ratio (mean, median) | pairs better than ratio |")
-    print("|---|---|---|---|---|---|")
+    print("| method | PSNR mean (dB) | PSNR median | SSIM mean | Δ PSNR vs irradiance ratio (mean, median) | "
+          "pairs better than ratio | exposure-matched PSNR mean |")
+    print("|---|---|---|---|---|---|---|")
     for name, row in rows.items():
-        psnr, ssim = np.array(row["psnr"]), np.array(row["ssim"])
+        psnr, ssim, matched = np.array(row["psnr"]), np.array(row["ssim"]), np.array(row["matched"])
         delta = psnr - ratio
         print(f"| {name} | {psnr.mean():.2f} | {np.median(psnr):.2f} | {ssim.mean():.3f} | "
-              f"{delta.mean():+.2f}, {np.median(delta):+.2f} | {np.mean(delta > 0) * 100:.0f} % |")
+              f"{delta.mean():+.2f}, {np.median(delta):+.2f} | {np.mean(delta > 0) * 100:.0f} % | {matched.mean():.2f} |")
     print(f"\nSource-world estimate (from the image alone): log(1+radiance) RMSE per cell "
           f"{source_errors[:, 0].mean():.3f} (median {np.median(source_errors[:, 0]):.3f}); relative error "
           f"of its total irradiance {source_errors[:, 1].mean() * 100:.0f} % (median "

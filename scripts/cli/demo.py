@@ -225,6 +225,16 @@ def _material_maps(scene, render_image, options):
     return bpy.data.images[datablocks.result_name("Normal", render_image.name)]
 
 
+def _relight_image(scene, render_image, options):
+    """The render relit as a single image, without its scene: the network trained on virtual light
+    stages, against the scene's world turned 200 degrees."""
+    import bpy
+    from neural_render.blender import datablocks
+    _run_operator(bpy.ops.neural_render.relight_image, image_name=render_image.name, use_rotation=True,
+                  rotation_deg=200.0, add_node=False)
+    return bpy.data.images[datablocks.result_name("Relit", render_image.name)]
+
+
 def _farm_turntable(scene, render_image, options):
     """The relight on a farm: the world keyframed through a turn over 8 frames, Write Farm Job, then the
     written Open Job Description bundle run by ``openjd run`` in two chunks (what Deadline Cloud would
@@ -269,5 +279,6 @@ CAPABILITY_DEMOS = [
     ("GAN texture", _gan_texture),
     ("StyleGAN texture", _stylegan_texture),
     ("material normal map", _material_maps),
+    ("render relit as an image", _relight_image),
     ("farm relight turntable frame 3", _farm_turntable),
 ]

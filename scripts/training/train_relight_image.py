@@ -8,7 +8,7 @@
 Pairs are made on the fly, exactly (relit = sum_i w_i I_i, ``relight_data/pairs.py``), from the
 training scenes under training worlds; validation uses the held-out scenes under the held-out worlds
 (two HDRIs no training batch sees, and synthetic worlds from other seeds). Resumable in chunks: the
-working checkpoint (``--work``, default ``.cache/training/relight_image``, ignored by git) is written
+working checkpoint (``--work``, default ``.cache/training/relight_transport``, ignored by git) is written
 atomically every ``--checkpoint-minutes``, at the end of ``--minutes`` and on Ctrl-C or SIGTERM; the
 same command continues it (network, optimiser, step, random state, history). The network with the best
 validation PSNR so far is kept as ``best.pt``; ``--export`` writes it as a small float16 model file
@@ -49,7 +49,7 @@ def save(path, payload):
 def parse():
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--scenes", default=".cache/relight_scenes")
-    parser.add_argument("--work", default=".cache/training/relight_image")
+    parser.add_argument("--work", default=".cache/training/relight_transport")
     parser.add_argument("--minutes", type=float, default=60.0, help="run time of this chunk")
     parser.add_argument("--total-steps", type=int, default=4000, help="the learning-rate schedule's length")
     parser.add_argument("--batch-size", type=int, default=12)
@@ -109,7 +109,7 @@ def main():
     torch.manual_seed(args.seed)
     model = RelightUNet(WIDTHS).to(device)
     optimiser = torch.optim.Adam(model.parameters(), args.learning_rate)
-    settings = {"widths": list(WIDTHS), "grid": [GRID_COLUMNS, GRID_ROWS], "crop": args.crop,
+    settings = {"widths": list(WIDTHS), "grid": [GRID_COLUMNS, GRID_ROWS], "head": "transport", "crop": args.crop,
                 "batch_size": args.batch_size, "perceptual_weight": training.PERCEPTUAL_WEIGHT,
                 "environment_weight": training.ENVIRONMENT_WEIGHT, "known_source_rate": training.KNOWN_SOURCE_RATE,
                 "seed": args.seed}

@@ -5,8 +5,9 @@
 2. Each target world's grid is normalised to irradiance pi, and the result scaled back: relighting
    is linear in the target world (relit = sum_i w_i I_i), so this is exact, and the network only ever
    sees worlds at the level it was trained on.
-3. The network predicts the log shading ratio at its resolution; ``guided.upsample`` carries it to
-   full size along the image's own log luminance; relit = (image + eps) * exp(ratio) - eps.
+3. The network predicts the image's light transport once; each target world re-weights it into a log
+   shading ratio at the network's resolution; ``guided.upsample`` carries that to full size along the
+   image's own log luminance; relit = (image + eps) * exp(ratio) - eps.
 4. Outside the matte the input is kept, replaced by the world seen from the Front view, or cleared.
 """
 
@@ -94,27 +95,28 @@ def relight(model, rgb, matte, target_grids, side, device="cpu", source_grid=Non
     encoded = [environment_grid.encode(grid / level if level > 0 else grid) for grid, level in zip(target_grids, levels)]
     full_guide = guided.guide_of(image)
     low_guide = guided.guide_of(low)[:, :, :inner[0], :inner[1]]
-    frames, estimate = [], None
+    # The network runs once: the target worlds only re-weight its transport (network.py).
+    transport, condition, estimate = model.transport(low_log, low_matte, known)
+    transport = transport[:, :, :inner[0], :inner[1]]
+    frames = []
     for start in range(0, len(encoded), FRAMES_PER_PASS):
         if cancelled is not None:
             cancelled()
         batch = torch.as_tensor(np.stack(encoded[start:start + FRAMES_PER_PASS]), dtype=torch.float32,
                                 device=device)
         count = len(batch)
-        ratio, estimated = model(low_log.expand(count, -1, -1, -1), low_matte.expand(count, -1, -1, -1), batch,
-                                 None if known is None else known.expand(count, -1, -1, -1))
-        estimate = estimated[0] if estimate is None else estimate
-        ratio = ratio[:, :, :inner[0], :inner[1]]
+        ratio = model.log_ratio(transport.expand(count, -1, -1, -1), condition.expand(count, -1, -1, -1), batch)
         full_ratio = guided.upsample(ratio, low_guide.expand(count, -1, -1, -1), full_guide.expand(count, -1, -1, -1))
         relit = relit_from_ratio(image.expand(count, -1, -1, -1), full_ratio)
         scale = torch.tensor(levels[start:start + count], dtype=torch.float32, device=device).view(-1, 1, 1, 1)
         frames.append((relit * scale).permute(0, 2, 3, 1).cpu().numpy())
+    estimate = estimate[0]
     return np.concatenate(frames), environment_grid.decode(estimate.cpu().numpy())
 
 
 def front_view(environment, height, width):
     """(H, W, 3) the world as Blender's default camera sees it from the Front view (looking along +Y)."""
-    half = math.tan(math.atan(SENSOR_MM / (2.0 * FRONT_LENS_MM)))  # sensor fit: the longer side
+    half = SENSOR_MM / (2.0 * FRONT_LENS_MM)  # tan of half the field of view; the sensor fits the longer side
     span = max(height, width) / 2.0
     columns = (np.arange(width) + 0.5 - width / 2.0) / span * half
     rows = (np.arange(height) + 0.5 - height / 2.0) / span * half

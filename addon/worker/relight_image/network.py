@@ -1,20 +1,26 @@
-"""The relighting U-Net.
+"""The relighting U-Net: it predicts, for every pixel, how the light of each cell of the world reaches
+it, and relights by re-weighting that with the target world.
 
-Inputs, at the network's resolution (any multiple of 16): the image as log(1 + radiance), its matte,
-and the target world as an encoded grid (``environment_grid.encode``). The encoder's bottleneck,
-pooled over the matte, estimates the source world's grid (supervised in training: the data factory
-knows it). Both worlds -- the estimate, or a known source world when the caller has one -- are coded
-by a small MLP into a vector that (a) is broadcast into the bottleneck and (b) modulates every
-decoder level (FiLM: a per-channel scale and shift), because relighting is a global change that each
-pixel applies according to its own shape and material. The head predicts the log shading ratio
-r = log((relit + eps) / (image + eps)); its last layer starts at zero, so an untrained network is
-the identity. Predicting a ratio rather than pixels is what lets ``guided.py`` carry the result to
-any resolution without losing the input's detail.
+Inputs, at the network's resolution (any multiple of 16): the image as log(1 + radiance) and its
+matte. The encoder's bottleneck, pooled over the matte, estimates the source world's grid
+(supervised in training: the data factory knows it). That world -- the estimate, or a known source
+world when the caller has one -- is coded by a small MLP into a vector that is broadcast into the
+bottleneck and modulates every decoder level (FiLM), because reading shape from shading depends on
+the light the image was taken under.
 
-The head's ratio is added to the log ratio of the two worlds' total irradiance (per channel; the
-source's from the estimate or the known world): the strong simple answer is built in, gradients from
-the relit image reach the source estimate through it, and the convolutions learn only what depends
-on direction -- shadows, shading, highlights.
+The head predicts a *transport* g_i(x) >= 0 per pixel x and grid cell i: the share of light from cell
+i that pixel x returns (its shading, shadowing and highlights under each light of the training stage,
+up to the pixel's albedo). Light adds up, so the image under world W is albedo(x) * sum_i g_i(x) w_i(W)
+and the shading ratio between the target and the source world is
+
+    ratio_c(x) = sum_i g_i(x) w_ic(target) / sum_i g_i(x) w_ic(source)      (per channel c)
+
+-- the light-stage identity with a predicted light stage. The relit image is input x ratio; the albedo
+cancels, so the input's texture is kept exactly, and ``guided.py`` can carry the ratio to any
+resolution. The target world enters only in that last, exact sum: relighting is linear in it, and an
+animation needs the network once, not once per frame. The head starts uniform (g_i = const), where
+the ratio is the two worlds' total-irradiance ratio: the strong simple baseline is where training
+starts.
 """
 
 import torch
@@ -24,11 +30,12 @@ from torch.nn import functional as F
 from ...protocol.specs.relight_image import GRID_COLUMNS, GRID_ROWS
 from .environment_grid import cell_solid_angles
 
-GRID_VALUES = GRID_ROWS * GRID_COLUMNS * 3
-WIDTHS = (16, 32, 64, 128, 160)  # levels at 1, 1/2, 1/4, 1/8, 1/16 of the network side
-CODE = 128                        # the two worlds' code
+CELLS = GRID_ROWS * GRID_COLUMNS
+GRID_VALUES = CELLS * 3
+WIDTHS = (16, 32, 64, 128, 160)   # levels at 1, 1/2, 1/4, 1/8, 1/16 of the network side
+CODE = 128                        # the source world's code
 RATIO_EPSILON = 1e-2              # radiance: keeps the ratio finite where the image is black
-IRRADIANCE_EPSILON = 1e-3         # keeps the worlds' irradiance ratio finite for a black world
+SHADING_EPSILON = 1e-4            # relative to the world's irradiance: a pixel no light reaches keeps ratio ~1
 DIVISOR = 2 ** (len(WIDTHS) - 1)  # the network side must be a multiple of this
 
 
@@ -50,7 +57,7 @@ class RelightUNet(nn.Module):
         self.down = nn.ModuleList(_Block(a, b, stride=2) for a, b in zip(widths[:-1], widths[1:]))
         bottom = widths[-1]
         self.source_head = nn.Sequential(nn.Linear(2 * bottom, 256), nn.LeakyReLU(0.1), nn.Linear(256, GRID_VALUES))
-        self.world_code = nn.Sequential(nn.Linear(3 * GRID_VALUES, 256), nn.LeakyReLU(0.1), nn.Linear(256, code),
+        self.world_code = nn.Sequential(nn.Linear(GRID_VALUES, 256), nn.LeakyReLU(0.1), nn.Linear(256, code),
                                         nn.LeakyReLU(0.1))
         self.bottleneck = _Block(bottom + code, bottom)
         ups = list(reversed(widths))
@@ -59,11 +66,11 @@ class RelightUNet(nn.Module):
         for layer in self.film:  # start as the identity modulation
             nn.init.zeros_(layer.weight)
             nn.init.zeros_(layer.bias)
-        self.register_buffer("solid_angles", torch.as_tensor(cell_solid_angles(), dtype=torch.float32)
-                             .view(1, GRID_ROWS, GRID_COLUMNS, 1), persistent=False)
-        self.head = nn.Conv2d(widths[0], 3, 3, 1, 1)
-        nn.init.zeros_(self.head.weight)
+        self.head = nn.Conv2d(widths[0], CELLS, 1)
+        nn.init.zeros_(self.head.weight)  # uniform transport: the irradiance-ratio baseline
         nn.init.zeros_(self.head.bias)
+        self.register_buffer("solid_angles", torch.as_tensor(cell_solid_angles(), dtype=torch.float32).view(1, CELLS, 1),
+                             persistent=False)
 
     def estimate_source(self, bottom, matte):
         """(N, GRID_VALUES) the encoded source grid from the bottleneck pooled over the subject."""
@@ -72,12 +79,10 @@ class RelightUNet(nn.Module):
         peak = (bottom * (weight > 0.05)).amax((2, 3))
         return self.source_head(torch.cat([mean, peak], 1))
 
-    def forward(self, image_log, matte, target_grid, source_grid=None, known=None):
-        """(log ratio (N, 3, H, W), estimated source grid (N, R, C, 3), encoded).
-
-        ``source_grid``, when given (encoded, (N, R, C, 3)), is used instead of the estimate to
-        condition the decoder (the estimate is still returned); ``known`` (N,) bool, if given, says
-        for which samples (training mixes both)."""
+    def transport(self, image_log, matte, source_grid=None, known=None):
+        """(transport g (N, CELLS, H, W), source grid used (N, R, C, 3), estimated source grid), both
+        grids encoded. ``source_grid`` (encoded), when given, replaces the estimate for the samples
+        ``known`` (N,) bool says (all when ``known`` is None)."""
         x = self.stem(torch.cat([image_log * matte, matte], 1))
         skips = [x]
         for block in self.down:
@@ -88,23 +93,33 @@ class RelightUNet(nn.Module):
         if source_grid is not None:
             given = source_grid.reshape(len(x), -1)
             condition = given if known is None else torch.where(known[:, None], given, estimate)
-        target = target_grid.reshape(len(x), -1)
-        code = self.world_code(torch.cat([condition, target, target - condition], 1))
+        code = self.world_code(condition)
         x = self.bottleneck(torch.cat([x, code[:, :, None, None].expand(-1, -1, *x.shape[-2:])], 1))
         for block, film, skip in zip(self.up, self.film, reversed(skips[:-1])):
             x = F.interpolate(x, size=skip.shape[-2:], mode="bilinear", align_corners=False)
             x = block(torch.cat([x, skip], 1))
             scale, shift = film(code).chunk(2, 1)
             x = x * (1.0 + scale[:, :, None, None]) + shift[:, :, None, None]
-        source = condition.reshape(len(x), GRID_ROWS, GRID_COLUMNS, 3)
-        global_ratio = torch.log((self.irradiance(target_grid) + IRRADIANCE_EPSILON)
-                                 / (self.irradiance(source) + IRRADIANCE_EPSILON))
-        return self.head(x) + global_ratio[:, :, None, None], estimate.reshape(len(x), GRID_ROWS, GRID_COLUMNS, 3)
+        shape = (len(x), GRID_ROWS, GRID_COLUMNS, 3)
+        return F.softplus(self.head(x)), condition.reshape(shape), estimate.reshape(shape)
 
-    def irradiance(self, encoded_grid):
-        """(N, 3) the total irradiance of (N, R, C, 3) encoded grids (log(1 + radiance))."""
-        radiance = torch.expm1(encoded_grid.reshape(-1, GRID_ROWS, GRID_COLUMNS, 3)).clamp_min(0.0)
-        return (radiance * self.solid_angles).sum((1, 2))
+    def weights(self, encoded_grid):
+        """(N, CELLS, 3) light weights (radiance x solid angle) of (N, R, C, 3) encoded grids."""
+        radiance = torch.expm1(encoded_grid.reshape(-1, CELLS, 3)).clamp_min(0.0)
+        return radiance * self.solid_angles
+
+    def log_ratio(self, transport, source_grid, target_grid):
+        """(N, 3, H, W) log shading ratio target / source through the transport (grids encoded)."""
+        def shading(grid):
+            weights = self.weights(grid)
+            floor = SHADING_EPSILON * weights.sum(1).mean(1).clamp_min(1e-6)[:, None, None, None]
+            return torch.einsum("nlhw,nlc->nchw", transport, weights) + floor
+        return torch.log(shading(target_grid)) - torch.log(shading(source_grid))
+
+    def forward(self, image_log, matte, target_grid, source_grid=None, known=None):
+        """(log ratio (N, 3, H, W), estimated source grid (N, R, C, 3), encoded)."""
+        transport, condition, estimate = self.transport(image_log, matte, source_grid, known)
+        return self.log_ratio(transport, condition, target_grid), estimate
 
 
 def relit_from_ratio(image, log_ratio):
