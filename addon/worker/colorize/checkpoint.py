@@ -4,8 +4,7 @@ tensors and plain values tagged with its format, loaded with ``weights_only=True
 never run code. Writing and training live with the training code, outside the add-on.
 """
 
-import torch
-
+from ..tagged_model_file import MISFIT_ERRORS, float32_state, misfit, read_tagged
 from .hint_model import HintColorizer
 from .model import Eccv16Colorizer
 
@@ -20,18 +19,7 @@ class CheckpointError(ValueError):
 
 
 def load_checkpoint(path, expected_format=FORMAT):
-    kind = _KIND[expected_format]
-    try:
-        payload = torch.load(path, map_location="cpu", weights_only=True)
-    except FileNotFoundError:
-        raise CheckpointError(f"no {kind} checkpoint at {path}") from None
-    except Exception as error:  # a truncated zip, a pickle with code in it, a random file ...
-        raise CheckpointError(f"{path} is damaged or not a {kind} checkpoint ({type(error).__name__})") from None
-    if not isinstance(payload, dict) or payload.get("format") != expected_format:
-        raise CheckpointError(f"{path} is not a Neural Render {kind} checkpoint")
-    if payload.get("format_version", 0) > FORMAT_VERSION:
-        raise CheckpointError(f"{path} was written by a newer version (format {payload['format_version']})")
-    return payload
+    return read_tagged(path, expected_format, FORMAT_VERSION, f"{_KIND[expected_format]} checkpoint", CheckpointError)
 
 
 def model_from_checkpoint(payload):
@@ -47,13 +35,7 @@ def _loaded(build, payload):
     an older layout: say so instead of a size-mismatch traceback)."""
     try:
         model = build()
-        model.load_state_dict(_float32(payload["model"]))
-    except (KeyError, TypeError, ValueError, RuntimeError) as error:
-        first = str(error).strip().splitlines()[-1].strip()[:160]
-        raise CheckpointError(f"the checkpoint's weights do not fit this version's network ({first})") from None
+        model.load_state_dict(float32_state(payload["model"]))
+    except MISFIT_ERRORS as error:
+        raise CheckpointError(misfit(error, "checkpoint's")) from None
     return model.eval()
-
-
-def _float32(state):
-    """Shipped models may store their weights as float16 (half the size); compute is float32."""
-    return {key: value.float() if value.is_floating_point() else value for key, value in state.items()}

@@ -3,8 +3,7 @@ model is one): a ``torch.save`` dictionary of tensors and plain values tagged wi
 with ``weights_only=True`` so a model file can never run code.
 """
 
-import torch
-
+from ..tagged_model_file import MISFIT_ERRORS, float32_state, misfit, read_tagged
 from .network import MaterialUNet, fold_batchnorm
 
 FORMAT = "neural-render-material-maps"
@@ -16,20 +15,7 @@ class CheckpointError(ValueError):
 
 
 def load_checkpoint(path):
-    try:
-        payload = torch.load(path, map_location="cpu", weights_only=True)
-    except FileNotFoundError:
-        raise CheckpointError(f"no material-maps model at {path}") from None
-    except Exception as error:  # truncated, a pickle with code in it, not a torch file ...
-        raise CheckpointError(f"{path} is damaged or not a material-maps model ({type(error).__name__})") from None
-    if not isinstance(payload, dict) or payload.get("format") != FORMAT:
-        raise CheckpointError(f"{path} is not a Neural Render material-maps model")
-    version = payload.get("format_version", 0)
-    if not isinstance(version, int):
-        raise CheckpointError(f"{path} is damaged (its format version is not a number)")
-    if version > FORMAT_VERSION:
-        raise CheckpointError(f"{path} was written by a newer version (format {payload['format_version']})")
-    return payload
+    return read_tagged(path, FORMAT, FORMAT_VERSION, "material-maps model", CheckpointError)
 
 
 def generator_from_checkpoint(payload):
@@ -38,10 +24,7 @@ def generator_from_checkpoint(payload):
     try:
         settings = payload["settings"]
         model = MaterialUNet(tuple(settings["channels"]), settings.get("prior_strength", 0.0))
-        state = {key: value.float() if value.is_floating_point() else value
-                 for key, value in payload["generator"].items()}
-        model.load_state_dict(state)
-    except (KeyError, TypeError, ValueError, RuntimeError, AttributeError) as error:
-        first = str(error).strip().splitlines()[-1].strip()[:160]
-        raise CheckpointError(f"the model's weights do not fit this version's network ({first})") from None
+        model.load_state_dict(float32_state(payload["generator"]))
+    except MISFIT_ERRORS as error:
+        raise CheckpointError(misfit(error)) from None
     return fold_batchnorm(model.eval())

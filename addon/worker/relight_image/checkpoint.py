@@ -1,11 +1,9 @@
 """Reading relighting model files (written by scripts/training/train_relight_image.py; the bundled
-model is one): a ``torch.save`` dictionary of tensors and plain values tagged with its format, loaded
-with ``weights_only=True`` so a model file can never run code.
+model is one), through ``tagged_model_file``: never code, only tensors and plain values.
 """
 
-import torch
-
 from ...protocol.specs.relight_image import GRID_COLUMNS, GRID_ROWS
+from ..tagged_model_file import MISFIT_ERRORS, float32_state, misfit, read_tagged
 from .network import RelightUNet
 
 FORMAT = "neural-render-relight-image"
@@ -17,20 +15,9 @@ class CheckpointError(ValueError):
 
 
 def load_checkpoint(path):
-    try:
-        payload = torch.load(path, map_location="cpu", weights_only=True)
-    except FileNotFoundError:
-        raise CheckpointError(f"no relighting model at {path}") from None
-    except Exception as error:  # truncated, a pickle with code in it, not a torch file ...
-        raise CheckpointError(f"{path} is damaged or not a relighting model ({type(error).__name__})") from None
-    if not isinstance(payload, dict) or payload.get("format") != FORMAT:
-        raise CheckpointError(f"{path} is not a Neural Render relighting model")
-    version = payload.get("format_version")
-    if not isinstance(version, int):
-        raise CheckpointError(f"{path} is damaged (its format version is not a number)")
-    if version > FORMAT_VERSION:
-        raise CheckpointError(f"{path} was written by a newer version (format {version})")
-    grid = tuple(payload.get("settings", {}).get("grid", ()))
+    payload = read_tagged(path, FORMAT, FORMAT_VERSION, "relighting model", CheckpointError)
+    settings = payload.get("settings")
+    grid = tuple(settings.get("grid") or ()) if isinstance(settings, dict) else None
     if grid != (GRID_COLUMNS, GRID_ROWS):
         raise CheckpointError(f"{path} was trained on a {grid} light grid; this version reads "
                               f"{GRID_COLUMNS} x {GRID_ROWS}")
@@ -41,10 +28,7 @@ def network_from_checkpoint(payload):
     """The network for inference: eval mode, float32 (shipped files store float16)."""
     try:
         model = RelightUNet(tuple(payload["settings"]["widths"]))
-        state = {key: value.float() if value.is_floating_point() else value
-                 for key, value in payload["network"].items()}
-        model.load_state_dict(state)
-    except (KeyError, TypeError, ValueError, RuntimeError, AttributeError) as error:
-        first = str(error).strip().splitlines()[-1].strip()[:160]
-        raise CheckpointError(f"the model's weights do not fit this version's network ({first})") from None
+        model.load_state_dict(float32_state(payload["network"]))
+    except MISFIT_ERRORS as error:
+        raise CheckpointError(misfit(error)) from None
     return model.eval()
