@@ -5,6 +5,7 @@ The strongest check renders a factory scene directly with Cycles under a turned 
 with the stored capture relit by the grid of the same world in the camera's frame: a wrong column roll
 or turn direction in the factory would teach the network the wrong lighting directions."""
 
+import json
 import math
 import os
 
@@ -119,3 +120,35 @@ def _shift(scene_factory, seed):
     import bpy  # noqa: F401
     _, description = scene_factory.build_scene(seed, size=8, samples=1, columns=GRID_COLUMNS)
     return description["camera"]["column_shift"]
+
+
+def test_training_runs_in_chunks_resumes_and_exports_a_model_the_job_runs(tmp_path, monkeypatch, capsys):
+    """The training script end to end on tiny made-up scenes: a chunk, a resumed chunk, the export, and
+    the exported file relighting through the worker job."""
+    from training import train_relight_image
+    monkeypatch.setattr(environments, "TURN_STEP_DEG", 90.0)  # 4 turns per HDRI: the cache in seconds
+    rng = np.random.default_rng(3)
+    scenes = tmp_path / "scenes"
+    scenes.mkdir()
+    for split, seed in (("train", 0), ("train", 1), ("validation", 500000)):
+        lights = rng.random((GRID_ROWS * GRID_COLUMNS, 32, 32, 3)).astype(np.float16) * 0.05
+        scene_store.write_scene(scene_store.scene_path(str(scenes), split, seed), lights, np.ones((32, 32)),
+                                environment_grid.grid_directions(), (GRID_COLUMNS, GRID_ROWS), {"samples": 1})
+    work = tmp_path / "work"
+    common = ["--scenes", str(scenes), "--work", str(work), "--batch-size", "2", "--crop", "32",
+              "--validate-minutes", "100"]
+    train_relight_image.main(common + ["--minutes", "0.02"])
+    first = torch.load(str(work / "state.pt"), weights_only=False)
+    assert first["step"] >= 1 and (work / "best.pt").exists()
+    train_relight_image.main(common + ["--minutes", "0.02"])
+    assert f"resumed at step {first['step']}" in capsys.readouterr().out
+    assert torch.load(str(work / "state.pt"), weights_only=False)["step"] > first["step"]
+    model = tmp_path / "relight.pt"
+    train_relight_image.main(["--work", str(work), "--export", str(model)])
+    card = json.loads((tmp_path / "relight.json").read_text())
+    assert card["provenance"]["train_scenes"] == 2 and card["settings"]["head"] == "transport"
+    from fixtures.in_process_jobs import run_job
+    import neural_render.worker.relight_image  # noqa: F401
+    out = run_job("relight_image.apply", {"colour": [1.0, 0.5, 0.25], "weights_path": str(model)},
+                  {"image": rng.random((40, 40, 3)).astype(np.float32)})
+    assert out["relit"].shape == (40, 40, 4) and np.isfinite(out["relit"]).all()

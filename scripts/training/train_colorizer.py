@@ -127,22 +127,16 @@ def run_chunk(program, trainer, args, validate):
     """One resumable chunk of training (``args``: minutes, steps, out, checkpoint_every,
     validate_every). Ctrl-C or SIGTERM (a farm or shell stopping it) finishes the current step, saves
     the checkpoint and returns None; the next ``--resume`` continues exactly there."""
-    import signal
-
     from training import colorize_training as training
-    requests = []
-
-    def request_stop(signum, frame):
-        requests.append(signum)
-    previous = {signum: signal.signal(signum, request_stop) for signum in (signal.SIGINT, signal.SIGTERM)}
+    from training.run_control import install_stop_handlers
+    should_stop, restore = install_stop_handlers()
     try:
         summary = training.train(trainer, seconds=None if args.minutes is None else args.minutes * 60,
                                  steps=args.steps, report=_progress, checkpoint_path=args.out,
                                  checkpoint_every=args.checkpoint_every, validate=validate,
-                                 validate_every=args.validate_every, should_stop=lambda: bool(requests))
+                                 validate_every=args.validate_every, should_stop=should_stop)
     finally:
-        for signum, handler in previous.items():
-            signal.signal(signum, handler)
+        restore()
     if summary["stopped"]:
         print(f"\n{program}: stopped at step {trainer.steps}; checkpoint saved to {args.out}", file=sys.stderr)
         return None

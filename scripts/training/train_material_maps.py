@@ -16,7 +16,6 @@ Runs on the GPU when there is one (``--device``).
 import argparse
 import json
 import os
-import signal
 import sys
 import time
 
@@ -29,17 +28,11 @@ addon_path.install()
 import numpy as np  # noqa: E402
 import torch  # noqa: E402
 
-from neural_render.worker.imageio.atomic import write_atomically  # noqa: E402
 from neural_render.worker.material.checkpoint import FORMAT, FORMAT_VERSION  # noqa: E402
 from neural_render.worker.material.network import CHANNELS, PRIOR_STRENGTH, MaterialUNet, PatchDiscriminator  # noqa: E402
+from training.run_control import install_stop_handlers, save_atomically  # noqa: E402
 from training import material_training as training  # noqa: E402
 from training.material_data import MaterialPairs  # noqa: E402
-
-
-def save(path, payload):
-    def write(temporary):
-        torch.save(payload, temporary)
-    write_atomically(path, write)
 
 
 def parse():
@@ -67,7 +60,7 @@ def export(work, destination):
                              for key, value in best["generator"].items()},
                "provenance": best["provenance"], "validation": best["validation"], "step": best["step"],
                "trained_seconds": best["trained_seconds"], "command": best["command"], "phases": best["phases"]}
-    save(destination, payload)
+    save_atomically(destination, payload)
     pairs = best["provenance"].get("train_pairs")
     card = {"title": "Material maps (pix2pix U-Net: photo → normal + height)",
             "trained_on": f"{pairs:,} real diffuse ↔ normal-map crops (ufoai-textures, nexuiz-textures, 0ad-data), "
@@ -128,15 +121,10 @@ def main():
     command = " ".join(["train_material_maps.py"] + sys.argv[1:])
     if not phases or {k: phases[-1][k] for k in phase} != phase:
         phases.append(dict(phase, from_step=step))
-    stop = {"now": False}
-
-    def request_stop(signum, frame):
-        stop["now"] = True
-    for signum in (signal.SIGINT, signal.SIGTERM):
-        signal.signal(signum, request_stop)
+    should_stop, _ = install_stop_handlers()
 
     def checkpoint():
-        save(state_path, {"settings": settings, "generator": generator.state_dict(),
+        save_atomically(state_path, {"settings": settings, "generator": generator.state_dict(),
                           "discriminator": discriminator.state_dict(), "g_optimiser": g_optimiser.state_dict(),
                           "d_optimiser": d_optimiser.state_dict(), "step": step, "trained_seconds": trained,
                           "history": history, "best_error": best_error, "rng": rng.bit_generator.state,
@@ -149,7 +137,7 @@ def main():
         print(f"step {step}: validation {json.dumps({k: round(v, 2) for k, v in errors.items()})}", flush=True)
         if errors["all"] < best_error:
             best_error = errors["all"]
-            save(os.path.join(args.work, "best.pt"),
+            save_atomically(os.path.join(args.work, "best.pt"),
                  {"settings": settings, "generator": {k: v.cpu() for k, v in generator.state_dict().items()},
                   "provenance": provenance, "validation": errors, "step": step, "trained_seconds": trained,
                   "command": command, "phases": phases})
@@ -157,7 +145,7 @@ def main():
     started = time.monotonic()
     last_checkpoint = last_validation = started
     running = []
-    while not stop["now"] and time.monotonic() - started < args.minutes * 60:
+    while not should_stop() and time.monotonic() - started < args.minutes * 60:
         tick = time.monotonic()
         indices = rng.integers(0, len(train), args.batch_size)
         batch = [t.to(device) for t in training.augmented_batch(train, indices, args.crop, rng)]

@@ -18,7 +18,6 @@ with its model card (data, licences, steps, command).
 import argparse
 import json
 import os
-import signal
 import sys
 import time
 
@@ -32,9 +31,9 @@ import numpy as np  # noqa: E402
 import torch  # noqa: E402
 
 from neural_render.protocol.specs.relight_image import GRID_COLUMNS, GRID_ROWS  # noqa: E402
-from neural_render.worker.imageio.atomic import write_atomically  # noqa: E402
 from neural_render.worker.relight_image.checkpoint import FORMAT, FORMAT_VERSION  # noqa: E402
 from neural_render.worker.relight_image.network import WIDTHS, RelightUNet  # noqa: E402
+from training.run_control import install_stop_handlers, save_atomically  # noqa: E402
 from training import relight_image_training as training  # noqa: E402
 from training.relight_data import environments, scene_store  # noqa: E402
 from training.relight_data.pairs import PairMaker  # noqa: E402
@@ -42,11 +41,7 @@ from training.relight_data.pairs import PairMaker  # noqa: E402
 TITLE = "Single-image relighting (U-Net trained on virtual light stages)"
 
 
-def save(path, payload):
-    write_atomically(path, lambda temporary: torch.save(payload, temporary))
-
-
-def parse():
+def parse(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--scenes", default=".cache/relight_scenes")
     parser.add_argument("--work", default=".cache/training/relight_transport")
@@ -61,7 +56,7 @@ def parse():
     parser.add_argument("--device", default="cuda" if torch.cuda.is_available() else "cpu")
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--export", help="write the best network as a shippable model file and stop")
-    return parser.parse_args()
+    return parser.parse_args(argv)
 
 
 def export(work, destination):
@@ -71,7 +66,7 @@ def export(work, destination):
                            for key, value in best["network"].items()},
                "provenance": best["provenance"], "validation": best["validation"], "step": best["step"],
                "trained_seconds": best["trained_seconds"], "command": best["command"]}
-    save(destination, payload)
+    save_atomically(destination, payload)
     provenance = best["provenance"]
     card = {"title": TITLE,
             "trained_on": f"{provenance['train_scenes']} procedural Blender scenes (texture-library materials) "
@@ -96,8 +91,8 @@ def _load_split(folder, split, skip=0):
     return torch.from_numpy(lights), torch.from_numpy(alpha)
 
 
-def main():
-    args = parse()
+def main(argv=None):
+    args = parse(argv)
     if args.export:
         export(args.work, args.export)
         return
@@ -144,16 +139,11 @@ def main():
                   "train_hdris": environments.hdri_names("train"),
                   "scene_capture": scene_store.read_scene(scene_store.scene_files(args.scenes, "train")[0]).description
                   .get("samples"), "perceptual_backbone": "vgg16 (ImageNet)" if vgg is not None else None}
-    command = " ".join(["train_relight_image.py"] + sys.argv[1:])
-    stop = {"now": False}
-
-    def request_stop(signum, frame):
-        stop["now"] = True
-    for signum in (signal.SIGINT, signal.SIGTERM):
-        signal.signal(signum, request_stop)
+    command = " ".join(["train_relight_image.py"] + (sys.argv[1:] if argv is None else list(argv)))
+    should_stop, _ = install_stop_handlers()
 
     def checkpoint():
-        save(state_path, {"settings": settings, "network": model.state_dict(), "optimiser": optimiser.state_dict(),
+        save_atomically(state_path, {"settings": settings, "network": model.state_dict(), "optimiser": optimiser.state_dict(),
                           "step": step, "trained_seconds": trained, "history": history, "best_psnr": best_psnr,
                           "rng": rng.bit_generator.state})
 
@@ -171,7 +161,7 @@ def main():
         print(f"step {step}: validation {json.dumps({k: round(v, 3) for k, v in result.items()})}", flush=True)
         if result["psnr"] > best_psnr:
             best_psnr = result["psnr"]
-            save(os.path.join(args.work, "best.pt"),
+            save_atomically(os.path.join(args.work, "best.pt"),
                  {"settings": settings, "network": {k: v.cpu() for k, v in model.state_dict().items()},
                   "provenance": provenance, "validation": result, "history": history, "step": step,
                   "trained_seconds": trained, "command": command})
@@ -179,7 +169,7 @@ def main():
     started = time.monotonic()
     last_checkpoint = last_validation = started
     running = []
-    while not stop["now"] and time.monotonic() - started < args.minutes * 60:
+    while not should_stop() and time.monotonic() - started < args.minutes * 60:
         tick = time.monotonic()
         progress = min(1.0, step / max(1, args.total_steps))
         for group in optimiser.param_groups:  # cosine decay to 5% over the planned steps

@@ -15,27 +15,18 @@ import bpy
 import numpy as np
 from mathutils import Vector
 
+from fixtures.cycles_scene import same_estimator_settings
+
 SHAPES = ("sphere", "box", "cylinder", "cone", "torus", "monkey", "blob", "rock")
 
 
 def _settings(scene, size, samples, seed):
     render = scene.render
-    render.engine = "CYCLES"
     render.resolution_x = render.resolution_y = size
     render.resolution_percentage = 100
-    render.film_transparent = True
-    cycles = scene.cycles
-    cycles.device = "CPU"
-    cycles.samples = samples
-    cycles.seed = seed
-    cycles.use_animated_seed = False
-    cycles.use_adaptive_sampling = False
-    cycles.use_denoising = False
-    cycles.sample_clamp_direct = 0.0
-    cycles.sample_clamp_indirect = 0.0
-    cycles.blur_glossy = 0.0
-    cycles.max_bounces = 3
-    cycles.transparent_max_bounces = 2
+    same_estimator_settings(scene, samples, seed)
+    scene.cycles.max_bounces = 3
+    scene.cycles.transparent_max_bounces = 2
 
 
 def _random_colour(rng):
