@@ -11,19 +11,18 @@ import os
 import bpy
 
 from ...protocol import sphere
-from ...protocol.frame_paths import frame_path
 from ...protocol.specs import relight as spec
-from .. import compositor, datablocks, image_jobs, spec_properties
+from .. import datablocks, image_jobs, spec_properties
 from ..job_operator import UserFacingError, WorkerJobOperator
-from . import capture, world_reader
+from . import capture
+from .world_operator import WorldLitOperator
 from .settings import OVERRIDES, PANEL_PARAMS
 
 SETTINGS = "neural_render_relight"
-FRAME_PATTERN = "relit_####.exr"   # in the output folder; the worker writes each frame there
 OPERATOR_PARAMS = (*PANEL_PARAMS, "storage", "memory_limit_mb")
 
 
-class NEURALRENDER_OT_relight(WorkerJobOperator, bpy.types.Operator):
+class NEURALRENDER_OT_relight(WorldLitOperator, WorkerJobOperator, bpy.types.Operator):
     """Relight a light-stage set against a world (default: the scene's): the result is a float image
     and an Image node in the compositor"""
     bl_idname = "neural_render.relight"
@@ -52,53 +51,18 @@ class NEURALRENDER_OT_relight(WorkerJobOperator, bpy.types.Operator):
     add_node: bpy.props.BoolProperty(name="Add Compositor Node", default=True)
 
     def submit_job(self, context, client):
-        scene = context.scene
         set_dir = self.setting(context, "set_dir")
         if not set_dir:
             raise UserFacingError("Choose a light-stage set folder")
         self._set_dir = bpy.path.abspath(set_dir)
-        world = self._world(context)
-        lighting = world_reader.read_world(world)
-        params = {"set": self._set_dir, **lighting.params(),
-                  **self.job_params(context, spec.APPLY, ("storage", "memory_limit_mb"))}
-        if self._overrides(context, "use_strength", "strength"):
-            params["strength"] = self.setting(context, "strength")
-        if self._overrides(context, "use_rotation", "rotation_deg"):
-            params["rotation_deg"] = self.setting(context, "rotation_deg")
+        world, lighting, params = self.lighting_params(context, spec.APPLY)
+        params.update({"set": self._set_dir, **self.job_params(context, spec.APPLY, ("storage", "memory_limit_mb"))})
         rank = self._rank(context)
         if rank is not None:
             params["rank"] = rank
-        output = self.setting(context, "output_path")
-        self._output = bpy.path.abspath(output) if output else ""
-        self._frames = None
-        if self.animation:
-            if not self._output:
-                raise UserFacingError("An animation needs an output folder for its EXR sequence")
-            self._frames = list(range(scene.frame_start, scene.frame_end + 1))
-            if self._frames[0] < 0:
-                raise UserFacingError(f"The frame range starts at {self._frames[0]}: an animation's frames are "
-                                      "numbered from 0")
-            self._pattern = os.path.join(self._output, FRAME_PATTERN)
-            params.update(frames=world_reader.frame_overrides(scene, world, self._frames, params.get("strength")),
-                          output_pattern=self._pattern, frame_numbers=self._frames)
+        self.plan_output(context, world, params)
         inputs = {"environment": lighting.image} if lighting.image is not None else {}
         return image_jobs.submit_image_job(client, "relight.apply", params, inputs)
-
-    def _world(self, context):
-        if self.world_name:
-            world = bpy.data.worlds.get(self.world_name)
-            if world is None:
-                raise UserFacingError(f"No world named '{self.world_name}'")
-            return world
-        settings = self.panel_settings(context)
-        return settings.world if settings is not None and settings.world is not None else context.scene.world
-
-    def _overrides(self, context, toggle, name):
-        """Whether ``name`` replaces the world's value: the caller's toggle, else a value the caller
-        gave, else the panel's toggle."""
-        if self.properties.is_property_set(toggle):
-            return getattr(self, toggle)
-        return self.properties.is_property_set(name) or self.setting(context, toggle)
 
     def _rank(self, context):
         """The preview's rank: the caller's (0: exact), else with ``preview`` the panel's; None: exact."""
@@ -111,10 +75,9 @@ class NEURALRENDER_OT_relight(WorkerJobOperator, bpy.types.Operator):
         return spec_properties.job_value(spec.APPLY, "rank", value)
 
     def apply_result(self, context, handle):
-        scene = context.scene
         base = os.path.basename(os.path.normpath(self._set_dir))
         if self._frames is not None:
-            image = self._load_sequence(base)
+            image = self.load_frames(datablocks.result_name("Relit", f"{base} animation"))
             summary = f"Relit {len(self._frames)} frames into {self._output}"
         else:
             image = image_jobs.result_to_datablock(handle, "relit", datablocks.result_name("Relit", base))
@@ -122,18 +85,8 @@ class NEURALRENDER_OT_relight(WorkerJobOperator, bpy.types.Operator):
             if self._output:
                 datablocks.save_image_exr(image, self._output)
                 summary += f" and {self._output}"
-        if self.add_node:
-            node = compositor.add_image_node(scene, image, label=f"Relit {base}")
-            if self._frames is not None:
-                node.frame_start = self._frames[0]
-                node.frame_duration = len(self._frames)
-                node.frame_offset = self._frames[0] - 1  # scene frame f shows file number f
+        self.add_result_node(context.scene, image, f"Relit {base}")
         return summary
-
-    def _load_sequence(self, base):
-        """The frames the worker wrote, as one image sequence datablock (replacing an earlier one)."""
-        return datablocks.load_exr_sequence(frame_path(self._pattern, self._frames[0]),
-                                            datablocks.result_name("Relit", f"{base} animation"))
 
 
 spec_properties.annotate(NEURALRENDER_OT_relight, spec.APPLY, OPERATOR_PARAMS, operator=True,

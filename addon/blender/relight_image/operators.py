@@ -8,17 +8,13 @@ rule holds: a property the caller leaves unset takes the Relight Image panel's s
 ``bpy.ops.neural_render.relight_image('EXEC_DEFAULT')`` relights what the panel's button would.
 """
 
-import os
-
 import bpy
 
-from ...protocol.frame_paths import frame_path
 from ...protocol.specs import relight_image as spec
-from .. import compositor, datablocks, image_jobs, spec_properties
+from .. import datablocks, image_jobs, spec_properties
 from ..job_operator import UserFacingError, WorkerJobOperator
 from ..operators import find_image
-from ..relight import world_reader
-from ..relight.operators import FRAME_PATTERN
+from ..relight.world_operator import WorldLitOperator
 from .settings import OVERRIDES, PANEL_PARAMS
 
 SETTINGS = "neural_render_relight_image"
@@ -53,7 +49,7 @@ def refusal(context):
     return None
 
 
-class NEURALRENDER_OT_relight_image(WorkerJobOperator, bpy.types.Operator):
+class NEURALRENDER_OT_relight_image(WorldLitOperator, WorkerJobOperator, bpy.types.Operator):
     """Relight an image against a world (default: the scene's, its Mapping rotation and strength
     included) with the network trained on virtual light stages: the result is a float image and an
     Image node in the compositor"""
@@ -93,31 +89,14 @@ class NEURALRENDER_OT_relight_image(WorkerJobOperator, bpy.types.Operator):
         return reason is None
 
     def submit_job(self, context, client):
-        scene = context.scene
         source = self._image(context)
         if source.type in _WITHOUT_PIXELS:
             raise UserFacingError(f"'{source.name}' has no pixels to read here: save it as an image file and "
                                   "relight that")
         self._source_name = source.name
-        world = self._world(context)
-        lighting = world_reader.read_world(world)
-        params = {**lighting.params(), **self.job_params(context, spec.APPLY, JOB_PARAMS)}
-        for toggle, name in (("use_strength", "strength"), ("use_rotation", "rotation_deg")):
-            if self._overrides(context, toggle, name):
-                params.update(self.job_params(context, spec.APPLY, (name,)))
-        output = self.setting(context, "output_path")
-        self._output = bpy.path.abspath(output) if output else ""
-        self._frames = None
-        if self.animation:
-            if not self._output:
-                raise UserFacingError("An animation needs an output folder for its EXR sequence")
-            self._frames = list(range(scene.frame_start, scene.frame_end + 1))
-            if self._frames[0] < 0:
-                raise UserFacingError(f"The frame range starts at {self._frames[0]}: an animation's frames are "
-                                      "numbered from 0")
-            self._pattern = os.path.join(self._output, FRAME_PATTERN)
-            params.update(frames=world_reader.frame_overrides(scene, world, self._frames, params.get("strength")),
-                          output_pattern=self._pattern, frame_numbers=self._frames)
+        world, lighting, params = self.lighting_params(context, spec.APPLY)
+        params.update(self.job_params(context, spec.APPLY, JOB_PARAMS))
+        self.plan_output(context, world, params)
         inputs = {"image": source}
         matte = self._matte(context)
         if matte is not None:
@@ -142,28 +121,10 @@ class NEURALRENDER_OT_relight_image(WorkerJobOperator, bpy.types.Operator):
         settings = self.panel_settings(context)
         return settings.matte if settings is not None else None
 
-    def _world(self, context):
-        if self.world_name:
-            world = bpy.data.worlds.get(self.world_name)
-            if world is None:
-                raise UserFacingError(f"No world named '{self.world_name}'")
-            return world
-        settings = self.panel_settings(context)
-        return settings.world if settings is not None and settings.world is not None else context.scene.world
-
-    def _overrides(self, context, toggle, name):
-        """Whether ``name`` replaces the world's value: the caller's toggle, else a value the caller
-        gave, else the panel's toggle (as the light-stage Relight operator decides)."""
-        if self.properties.is_property_set(toggle):
-            return getattr(self, toggle)
-        return self.properties.is_property_set(name) or self.setting(context, toggle)
-
     def apply_result(self, context, handle):
-        scene = context.scene
         name = self._source_name
         if self._frames is not None:
-            image = datablocks.load_exr_sequence(frame_path(self._pattern, self._frames[0]),
-                                                 result_name(f"{name} animation"))
+            image = self.load_frames(result_name(f"{name} animation"))
             summary = f"Relit '{name}' for {len(self._frames)} frames into {self._output}"
         else:
             image = image_jobs.result_to_datablock(handle, "relit", result_name(name))
@@ -173,12 +134,7 @@ class NEURALRENDER_OT_relight_image(WorkerJobOperator, bpy.types.Operator):
             if self._output:
                 datablocks.save_image_exr(image, self._output)
                 summary += f" and {self._output}"
-        if self.add_node:
-            node = compositor.add_image_node(scene, image, label=f"Relit {name}")
-            if self._frames is not None:
-                node.frame_start = self._frames[0]
-                node.frame_duration = len(self._frames)
-                node.frame_offset = self._frames[0] - 1  # scene frame f shows file number f
+        self.add_result_node(context.scene, image, f"Relit {name}")
         return summary
 
 
