@@ -18,7 +18,7 @@ import neural_render.worker.relight_image  # noqa: F401  (registers the job the 
 from fixtures.relight_scene import set_hdri_world
 from job_runner import run_job
 from neural_render.blender import compositor, datablocks
-from neural_render.blender.relight_image import panels
+from neural_render.blender.relight_image import operators, panels
 from neural_render.protocol import model_cards
 from neural_render.protocol.specs import relight_image as spec
 from neural_render.worker import jobs
@@ -228,6 +228,9 @@ def test_relight_image_reads_the_world_and_makes_a_float_datablock_and_a_composi
     tree = compositor.get_compositor_tree(scene, create=False)
     node = compositor.find_image_node(tree, image)
     assert node is not None and node.label == "Relit subject"
+    lit_by = bpy.data.images[operators.lit_by_name("subject")]  # the lighting read from the image
+    assert tuple(lit_by.size) == (16, 8) and lit_by.is_float and lit_by.packed_file is not None
+    assert datablocks.image_to_array(lit_by)[..., :3].min() >= 0.0
 
 
 def test_a_rerun_replaces_the_result_in_place(scene):

@@ -29,6 +29,11 @@ def result_name(source_name):
     return datablocks.result_name(RESULT_CAPABILITY, source_name)
 
 
+def lit_by_name(source_name):
+    """The datablock of the world the network estimated the image was lit by."""
+    return datablocks.result_name("Lit By", source_name)
+
+
 def panel_image(context):
     """The image the panel's button relights: the panel's choice, else the Image Editor's image."""
     settings = getattr(context.scene, SETTINGS, None)
@@ -130,7 +135,11 @@ class NEURALRENDER_OT_relight_image(WorldLitOperator, WorkerJobOperator, bpy.typ
             image = image_jobs.result_to_datablock(handle, "relit", result_name(name))
             datablocks.pack_image(image)  # computed pixels would be lost on save otherwise
             image.preview_ensure()
-            summary = f"Relit '{name}' into image '{image.name}' ({image.size[0]}x{image.size[1]})"
+            # The lighting the network read from the image: a 16 x 8 lat-long map, usable as a world.
+            lit_by = image_jobs.result_to_datablock(handle, "source_environment", lit_by_name(name))
+            datablocks.pack_image(lit_by)
+            summary = (f"Relit '{name}' into image '{image.name}' ({image.size[0]}x{image.size[1]}); the "
+                       f"lighting it was estimated to have is '{lit_by.name}'")
             if self._output:
                 datablocks.save_image_exr(image, self._output)
                 summary += f" and {self._output}"
