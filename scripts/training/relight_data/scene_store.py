@@ -49,7 +49,8 @@ def read_scene(path):
 def scene_files(folder, split):
     if split not in SPLITS:
         raise ValueError(f"split must be one of {SPLITS}, got {split!r}")
-    return sorted(glob.glob(os.path.join(folder, f"scene_{split}_*.npz")))
+    return sorted(path for path in glob.glob(os.path.join(folder, f"scene_{split}_*.npz"))
+                  if not path.endswith(".tmp.npz"))  # a capture killed while writing leaves one
 
 
 def load_split(folder, split, limit=None, skip=0):
