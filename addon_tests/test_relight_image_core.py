@@ -141,6 +141,22 @@ def test_relighting_is_exactly_linear_in_the_target_world():
     assert not np.allclose(relit[0], rgb * (relit[0].mean() / rgb.mean()), rtol=0.05)  # not a plain scale
 
 
+def test_the_core_relights_at_the_level_the_network_was_trained_at():
+    """Training targets have mean irradiance pi (training/relight_data/pairs.normalised); the ratio acts on
+    image + eps, so the core must divide each world to that level, relight, and scale back -- another
+    level would shift every pixel by eps times the difference. Untrained, the ratio is the worlds'
+    irradiance ratio, so the answer is known in closed form."""
+    model = RelightUNet().eval()
+    rgb = np.random.default_rng(3).random((64, 64, 3)).astype(np.float32)
+    source = environment_grid.environment_grid(Environment(_banded_world()))
+    target = 7.0 * environment_grid.environment_grid(Environment(None, (1.0, 0.5, 0.25)))
+    relit, _ = core.relight(model, rgb, np.ones((64, 64), np.float32), [target], 64, source_grid=source)
+    gain = environment_grid.irradiance(target) / environment_grid.irradiance(source)
+    level = environment_grid.irradiance(target).mean() / math.pi
+    expected = np.clip(((rgb + RATIO_EPSILON) * gain / level - RATIO_EPSILON) * level, 0.0, None)
+    np.testing.assert_allclose(relit[0], expected, rtol=2e-3, atol=1e-4)
+
+
 def test_the_matte_decides_what_is_relit_and_the_background_modes():
     rgb = np.full((32, 40, 3), 0.5, np.float32)
     relit = np.full((32, 40, 3), 2.0, np.float32)

@@ -68,8 +68,10 @@ def _resized(x, size):
 
 
 def _level(grid):
-    """The world's mean irradiance over the three channels (0 for a black world)."""
-    return float(environment_grid.irradiance(grid).mean())
+    """What the world is divided by to reach the training worlds' level, mean irradiance pi
+    (``training/relight_data/pairs.normalised``): through the ratio's epsilon the network's output
+    depends on that level, so inference must use the one it was trained at (0 for a black world)."""
+    return float(environment_grid.irradiance(grid).mean()) / math.pi
 
 
 @torch.no_grad()
