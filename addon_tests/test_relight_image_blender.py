@@ -180,7 +180,7 @@ def test_the_panels_draw_their_settings_the_model_card_and_the_two_buttons(scene
         types.SimpleNamespace(space_data=types.SimpleNamespace(tree_type="ShaderNodeTree")))
     log = draw(panels.NEURALRENDER_PT_relight_image_editor, editor)
     drawn = {entry[1] for entry in log if entry[0] in ("prop", "template_ID")}
-    assert {"image", "matte", "world", "use_strength", "strength", "use_rotation", "rotation_deg", "background",
+    assert {"image", "matte", "world", "source_world", "use_strength", "strength", "use_rotation", "rotation_deg", "background",
             "network_side", "weights_path", "output_path"} <= drawn
     labels = _labels(log)
     card = model_cards.card("relight_image")
@@ -282,6 +282,27 @@ def test_the_panel_settings_are_the_defaults_and_keywords_win(scene, hdri):
     # No matte (the alpha), 'keep' and the world's own strength: the keywords won over the panel.
     np.testing.assert_allclose(relit(), reference(hdri, rotation_deg=ROTATION_DEG, strength=STRENGTH),
                                rtol=1e-3, atol=1e-4)
+
+
+def test_a_known_source_world_is_read_like_the_world_and_replaces_the_estimate(scene, hdri, hdri_paths):
+    """The panel's Source World (the one the image was lit by) goes to the job read as the light-stage
+    relighting reads a world -- its image, Mapping rotation and strength; the keyword wins, and an
+    empty one means: estimate it."""
+    lit = scene.world
+    other = next(path for path in hdri_paths if path != hdri)
+    on_set = set_hdri_world(scene, other, rotation_z_deg=80.0, strength=0.8)
+    scene.world = lit
+    scene.neural_render_relight_image.source_world = on_set
+    assert bpy.ops.neural_render.relight_image("EXEC_DEFAULT", image_name="subject") == {"FINISHED"}
+    known = reference(hdri, rotation_deg=ROTATION_DEG, strength=STRENGTH, source_world=other,
+                      source_rotation_deg=80.0, source_strength=0.8)
+    np.testing.assert_allclose(relit(), known, rtol=1e-3, atol=1e-4)
+    assert bpy.ops.neural_render.relight_image("EXEC_DEFAULT", image_name="subject", source_world_name="") == {"FINISHED"}
+    estimated = reference(hdri, rotation_deg=ROTATION_DEG, strength=STRENGTH)
+    np.testing.assert_allclose(relit(), estimated, rtol=1e-3, atol=1e-4)
+    assert np.abs(known[..., :3] - estimated[..., :3]).max() > 1e-2
+    with pytest.raises(RuntimeError, match="No world named 'nowhere' \\(the source world\\)"):
+        bpy.ops.neural_render.relight_image("EXEC_DEFAULT", image_name="subject", source_world_name="nowhere")
 
 
 def test_animation_follows_the_keyframed_world_rotation_into_an_exr_sequence(scene, tmp_path):

@@ -8,6 +8,8 @@ import sys
 import numpy as np
 import pytest
 
+import neural_render.worker.relight_image  # noqa: F401  (registers the job the reference runs in process)
+from job_runner import run_job
 from neural_render.worker.imageio.files import read_image, write_image
 
 REPO_ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
@@ -79,6 +81,20 @@ def test_rotation_and_strength_change_the_result(cli, files, tmp_path):
                                atol=1e-5)
 
 
+def test_a_known_source_world_is_the_job_s_source_world(cli, files, tmp_path, hdri_paths):
+    """--source-world/--source-rotation/--source-strength reach the job as its source_* parameters."""
+    _, image, world = files
+    other = next(path for path in hdri_paths if path != world)
+    out = tmp_path / "known.exr"
+    assert cli(["relight-image", "--in", image, "--world", world, "--source-world", other, "--source-rotation", "80",
+                "--source-strength", "0.5", "--out", str(out)]) == 0
+    params = {"world": world, "source_world": other, "source_rotation_deg": 80.0, "source_strength": 0.5}
+    expected = run_job("relight_image.apply", params, {"image": subject()})["relit"]
+    np.testing.assert_allclose(read_image(str(out)), expected, rtol=1e-3, atol=1e-5)
+    estimated = run_job("relight_image.apply", {"world": world}, {"image": subject()})["relit"]
+    assert np.abs(expected[..., :3] - estimated[..., :3]).max() > 1e-2
+
+
 def test_a_png_s_straight_alpha_is_premultiplied_in_and_out(cli, files, tmp_path):
     """The same subject as a straight-alpha PNG relights as the premultiplied EXR does."""
     _, image, world = files
@@ -123,6 +139,7 @@ def test_a_matte_file_cuts_out_the_subject(cli, files, tmp_path):
     (["--in", "{folder}", "--world", "{world}"], "is a folder"),
     (["--in", "{image}"], "--world is required"),
     (["--in", "{image}", "--world", "{missing}"], "no world image at"),
+    (["--in", "{image}", "--world", "{world}", "--source-world", "{missing}"], "no source world image at"),
     (["--in", "{tiny}", "--world", "{world}"], "too small to relight"),
     (["--in", "{image}", "--matte", "{tiny}", "--world", "{world}"], "must be the same size"),
     (["--in", "{image}", "--world", "{world}", "--network-side", "10"], "--network-side must be from 64 to 512"),

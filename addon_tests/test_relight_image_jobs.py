@@ -13,6 +13,9 @@ from job_runner import Recorder, run_job
 from neural_render.protocol import model_cards
 from neural_render.worker import jobs
 from neural_render.worker.imageio.files import read_image
+from neural_render.worker.relight.weights import Environment
+from neural_render.worker.relight_image import environment_grid
+from neural_render.worker.relight_image.network import RATIO_EPSILON
 
 CACHE = jobs.ModelCache()
 
@@ -58,6 +61,35 @@ def test_the_world_strength_scales_the_result_exactly_and_the_turn_changes_it(su
     np.testing.assert_allclose(two[..., :3], 2.0 * one[..., :3], rtol=1e-4, atol=1e-6)
     turned = run({"world": hdri_paths[0], "strength": 1.0, "rotation_deg": 150.0}, {"image": subject})["relit"]
     assert np.abs(turned[..., :3] - one[..., :3]).max() > 1e-3
+
+
+def test_a_known_source_world_replaces_the_estimate(subject, hdri_paths):
+    """Relit = (image + eps) x sum g.w(target) / sum g.w(source) - eps at the training level (core.py):
+    lit by the world it was lit by, the image comes back but for the epsilon's known shift, and the
+    source strength divides the ratio exactly -- true only if the job uses the given world, not the
+    network's estimate."""
+    colour = [0.5, 0.4, 0.3]
+    level = environment_grid.irradiance(environment_grid.environment_grid(Environment(None, colour))).mean() / np.pi
+    inside = subject[..., 3] > 0
+    for strength in (1.0, 4.0):
+        out = run({"colour": colour, "source_colour": colour, "source_strength": strength}, {"image": subject})
+        expected = np.clip(((subject[..., :3] + RATIO_EPSILON) / (strength * level) - RATIO_EPSILON) * level, 0, None)
+        np.testing.assert_allclose(out["relit"][inside, :3], expected[inside], rtol=1e-3, atol=1e-5)
+    estimated = run({"colour": colour}, {"image": subject})["relit"]
+    assert np.abs(estimated[inside, :3] - subject[inside, :3]).max() > 1e-2
+    world = {"world": hdri_paths[0], "rotation_deg": 40.0}
+    first = run(dict(world, source_world=hdri_paths[0]), {"image": subject})["relit"]
+    turned = run(dict(world, source_world=hdri_paths[0], source_rotation_deg=160.0), {"image": subject})["relit"]
+    assert np.abs(first[inside, :3] - turned[inside, :3]).max() > 1e-2
+
+
+@pytest.mark.parametrize("source, message", [
+    ({"source_world": "/no/such/world.exr"}, "source world"),
+    ({"source_colour": [0.0, 0.0, 0.0]}, "source world is black"),
+])
+def test_a_bad_source_world_is_refused(subject, source, message):
+    with pytest.raises(jobs.JobInputError, match=message):
+        run(dict({"colour": [1.0, 1.0, 1.0]}, **source), {"image": subject})
 
 
 def test_a_matte_and_the_background_modes(subject):

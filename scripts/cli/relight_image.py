@@ -3,17 +3,21 @@ virtual light stages, without Blender.
 
     neural-render relight-image --in portrait.png --world studio.exr --rotation 37 --strength 1.5 --out relit.exr
     neural-render relight-image --in product.exr --matte product_matte.png --world sky.exr --background world --out relit.png
+    neural-render relight-image --in plate.exr --source-world set.exr --world night.exr --out relit.exr
 
 --rotation is the world's Mapping rotation about Z in degrees, exactly as in Blender's Mapping node;
-the image is taken as seen from Blender's Front view. --matte is white where the subject is (its first
-channel, read as data, the image's size; default: the image's alpha, else all of it). PNG/JPEG/TIFF
-alpha is straight, EXR alpha premultiplied, in and out.
+the image is taken as seen from Blender's Front view. --source-world is the world the image was lit by,
+when known (an HDRI shot on set): the network then uses it instead of its own estimate, which is much
+more accurate. --matte is white where the subject is (its first channel, read as data, the image's
+size; default: the image's alpha, else all of it). PNG/JPEG/TIFF alpha is straight, EXR alpha
+premultiplied, in and out.
 """
 
 import os
 
 # The job parameters this subcommand offers; their flags, types, limits and help come from the spec.
-OPTIONS = ("world", "rotation_deg", "strength", "background", "network_side", "weights_path")
+OPTIONS = ("world", "rotation_deg", "strength", "source_world", "source_rotation_deg", "source_strength",
+           "background", "network_side", "weights_path")
 IMAGE_OUTPUTS = ("out",)  # checked by main before any work starts
 
 
@@ -49,6 +53,7 @@ def read_inputs(args, params):
 
     from .main import CliInputError
     for path, what in ((args.input, "image"), (args.matte, "matte"), (params.get("world"), "world image"),
+                       (params.get("source_world"), "source world image"),
                        (params.get("weights_path"), "model file")):
         if path and os.path.isdir(path):
             raise CliInputError(f"the {what} '{path}' is a folder, not a file")

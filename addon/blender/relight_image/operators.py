@@ -14,6 +14,7 @@ from ...protocol.specs import relight_image as spec
 from .. import datablocks, image_jobs, spec_properties
 from ..job_operator import UserFacingError, WorkerJobOperator
 from ..operators import find_image
+from ..relight import world_reader
 from ..relight.world_operator import WorldLitOperator
 from .settings import OVERRIDES, PANEL_PARAMS
 
@@ -72,6 +73,9 @@ class NEURALRENDER_OT_relight_image(WorldLitOperator, WorkerJobOperator, bpy.typ
                                                      "the panel's; empty when given: the image's alpha)")
     world_name: bpy.props.StringProperty(name="World", options={"SKIP_SAVE"},
                                          description="World datablock; empty: the panel's world, else the scene's")
+    source_world_name: bpy.props.StringProperty(name="Source World", options={"SKIP_SAVE"},
+                                                description="The world the image was lit by (default: the "
+                                                            "panel's; empty when given: estimated from the image)")
     use_strength: bpy.props.BoolProperty(name="Override Strength", default=False, options={"SKIP_SAVE"},
                                          description="Use Strength instead of the world's (default: the panel's; "
                                                      "giving Strength implies it)")
@@ -108,6 +112,12 @@ class NEURALRENDER_OT_relight_image(WorldLitOperator, WorkerJobOperator, bpy.typ
             inputs["matte"] = matte
         if lighting.image is not None:
             inputs["environment"] = lighting.image
+        source_world = self._source_world(context)
+        if source_world is not None:
+            source = world_reader.read_world(source_world)
+            params.update({f"source_{name}": value for name, value in source.params().items()})
+            if source.image is not None:
+                inputs["source_environment"] = source.image
         return image_jobs.submit_image_job(client, spec.APPLY.kind, params, inputs)
 
     def _image(self, context):
@@ -118,6 +128,18 @@ class NEURALRENDER_OT_relight_image(WorldLitOperator, WorkerJobOperator, bpy.typ
             raise UserFacingError("No image to relight: pick one in the Relight Image panel, show one in the "
                                   "Image Editor or name it in the operator")
         return image
+
+    def _source_world(self, context):
+        """The caller's source world (an empty name: none, estimate it), else the panel's."""
+        if self.properties.is_property_set("source_world_name"):
+            if not self.source_world_name:
+                return None
+            world = bpy.data.worlds.get(self.source_world_name)
+            if world is None:
+                raise UserFacingError(f"No world named '{self.source_world_name}' (the source world)")
+            return world
+        settings = self.panel_settings(context)
+        return settings.source_world if settings is not None else None
 
     def _matte(self, context):
         """The caller's matte (an empty name: none, the image's alpha), else the panel's."""

@@ -38,6 +38,7 @@ def _draw_world(layout, context, settings):
         sub = row.row(align=True)
         sub.active = getattr(settings, toggle)
         sub.prop(settings, name)
+    layout.prop(settings, "source_world", text="Source World (empty: estimated)")
 
 
 def _draw_model(layout, settings):

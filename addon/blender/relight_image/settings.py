@@ -10,7 +10,7 @@ from ..relight.settings import OVERRIDES as RELIGHT_OVERRIDES
 class NeuralRenderRelightImageSettings(bpy.types.PropertyGroup):
     """The panel's values. The job parameters it edits (strength, rotation, background, network
     resolution, model) are made from the relight_image spec by ``spec_properties.annotate`` below;
-    the rest is Blender's own: the image, its matte and the world to use, whether strength and rotation
+    the rest is Blender's own: the image, its matte, the world to use and the one it was lit by, whether strength and rotation
     override the world's, and where an animation goes."""
     image: bpy.props.PointerProperty(name="Image", type=bpy.types.Image,
                                      description="The image to relight; empty: the Image Editor's image")
@@ -20,6 +20,10 @@ class NeuralRenderRelightImageSettings(bpy.types.PropertyGroup):
                                                  "as stored); empty: the image's alpha")
     world: bpy.props.PointerProperty(name="World", type=bpy.types.World,
                                      description="World to light the image with; empty: the scene's world")
+    source_world: bpy.props.PointerProperty(name="Source World", type=bpy.types.World,
+                                            description="The world the image was lit by, if known (e.g. the "
+                                                        "HDRI shot on set): used instead of the network's "
+                                                        "estimate, which is much more accurate; empty: estimated")
     use_strength: bpy.props.BoolProperty(name="Override Strength", default=False,
                                          description="Replace the world's Background strength")
     use_rotation: bpy.props.BoolProperty(name="Override Rotation", default=False,

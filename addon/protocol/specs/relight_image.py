@@ -9,6 +9,8 @@ captured from the front. The network sees the world as a lat-long grid of GRID_C
 cells (each the world's radiance averaged over the cell), the light grid of its training stage.
 """
 
+import dataclasses
+
 from . import relight
 from .params import CHOICE, INT, PATH, Choice, JobSpec, Param
 
@@ -25,9 +27,31 @@ BACKGROUNDS = (
 _WORLD = tuple(relight.APPLY[name] for name in ("world", "colour", "strength", "mapping", "rotation_deg",
                                                 "frames", "output_pattern", "frame_numbers"))
 
+
+def _source(name, description, **changes):
+    """The world the image was lit by, when the user knows it: the same declaration as the world to
+    light with (``relight.APPLY[name]``), prefixed ``source_``, never a panel setting (Blender picks a
+    World datablock for it)."""
+    return dataclasses.replace(relight.APPLY[name], name="source_" + name, description=description, panel=False,
+                               **changes)
+
+
+# Known, the source world replaces the network's estimate of it, which is far more accurate
+# (docs/BENCHMARKS.md: +3 dB over the irradiance-ratio baseline, against +1 dB estimated).
+_SOURCE = (
+    _source("world", "The world the image was lit by, if known (an equirectangular HDRI, e.g. shot on set; "
+            "EXR linear): used instead of the network's estimate", cli="--source-world"),
+    _source("colour", "The plain background colour [r, g, b] the image was lit by, if known", cli=""),
+    _source("strength", "The source world's Background strength (the image's exposure against it)",
+            cli="--source-strength"),
+    _source("mapping", "The source world's Mapping node {'type', 'location', 'rotation', 'scale'}", cli=""),
+    _source("rotation_deg", "The source world's rotation about Z, as the Mapping node's", label="Source Rotation",
+            cli="--source-rotation"),
+)
+
 APPLY = JobSpec(
     "relight_image.apply", "One image relit against a world by a network trained on virtual light stages",
-    _WORLD + (
+    _WORLD + _SOURCE + (
         Param("background", CHOICE, "What becomes of the image outside the matte", default="keep",
               choices=BACKGROUNDS, panel=True),
         Param("network_side", INT, "The side the network runs at; the predicted shading is carried to full "
@@ -38,9 +62,10 @@ APPLY = JobSpec(
     ),
     inputs="image (H, W, 3|4) scene-linear, premultiplied; matte (optional, H x W, 1-4 channels: the "
            "first is coverage; default: the image's alpha, else everything); environment (optional): "
-           "the equirectangular map, top row first, scene-linear",
+           "the equirectangular map, top row first, scene-linear; source_environment (optional): the same, for "
+           "the world the image was lit by",
     outputs="relit (H, W, 4); source_environment (GRID_ROWS, GRID_COLUMNS, 3): the lighting the network "
-            "estimated the image was taken under (radiance per cell, top row first); with frames: "
+            "estimated the image was taken under (radiance per cell, top row first; estimated even when the source world is given); with frames: "
             "frame_0000... or, with output_pattern, the files and last")
 
 SPECS = (APPLY,)

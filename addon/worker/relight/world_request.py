@@ -17,32 +17,38 @@ from ..jobs import JobInputError
 from .weights import Environment, Mapping
 
 
-def environment(params, inputs):
-    strength = params["strength"]
-    mapping = mapping_of(params["mapping"] or {})
-    if params["rotation_deg"] is not None:
-        z = math.radians(params["rotation_deg"])
+def environment(params, inputs, prefix="", required=True):
+    """The world named by ``params``' ``{prefix}world``/``colour``/``strength``/``mapping``/``rotation_deg``
+    (or the input ``{prefix}environment``). Relight Image's known source world is the same declaration
+    with the prefix ``source_``; it is optional (None when not given), the world to light with is not."""
+    strength = params[prefix + "strength"]
+    mapping = mapping_of(params[prefix + "mapping"] or {})
+    if params[prefix + "rotation_deg"] is not None:
+        z = math.radians(params[prefix + "rotation_deg"])
         mapping = Mapping(mapping.kind, mapping.location, (mapping.rotation[0], mapping.rotation[1], z),
                           mapping.scale)
-    if "environment" in inputs:
-        image = inputs["environment"]
-    elif params["world"]:
+    what = prefix.replace("_", " ") + "world"
+    if prefix + "environment" in inputs:
+        image = inputs[prefix + "environment"]
+    elif params[prefix + "world"]:
         try:
-            image = read_image(params["world"])
+            image = read_image(params[prefix + "world"])
         except ImageFileError as error:
-            raise JobInputError(str(error)) from None
-    elif params["colour"] is not None:
-        return Environment(None, vector(params["colour"], "colour"), strength, mapping)
+            raise JobInputError(f"the {what}: {error}") from None
+    elif params[prefix + "colour"] is not None:
+        return Environment(None, vector(params[prefix + "colour"], prefix + "colour"), strength, mapping)
+    elif not required:
+        return None
     else:
-        raise JobInputError("give the world: an 'environment' image input, a 'world' image path or a "
-                            "plain background 'colour'")
+        raise JobInputError(f"give the {what}: an '{prefix}environment' image input, a '{prefix}world' image "
+                            f"path or a plain background '{prefix}colour'")
     image = np.asarray(image, dtype=np.float32)
     if image.ndim != 3 or image.shape[2] not in (1, 3, 4) or image.shape[0] < 2 or image.shape[1] < 2:
-        raise JobInputError(f"the environment must be an (H, W, 1|3|4) image, got shape {image.shape}")
+        raise JobInputError(f"the {what}'s environment must be an (H, W, 1|3|4) image, got shape {image.shape}")
     if image.shape[2] == 1:
         image = np.repeat(image, 3, axis=2)
     if abs(image.shape[1] - 2 * image.shape[0]) > 1:
-        raise JobInputError(f"the environment is {image.shape[1]}x{image.shape[0]}: an equirectangular "
+        raise JobInputError(f"the {what} is {image.shape[1]}x{image.shape[0]}: an equirectangular "
                             "map is twice as wide as high")
     return Environment(image[:, :, :3], (0.0, 0.0, 0.0), strength, mapping)
 

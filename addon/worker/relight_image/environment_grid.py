@@ -27,22 +27,22 @@ def grid_directions():
 
 
 @functools.lru_cache(maxsize=1)
-def cell_solid_angles():
-    """(L,) steradians; they sum to 4 pi."""
+def grid_solid_angles():
+    """(L,) steradians of the training grid's cells (they sum to 4 pi), computed once."""
     return sphere.cell_solid_angles(grid_directions())
 
 
 def weights_to_grid(weights):
     """(..., L, 3) light weights -> (..., GRID_ROWS, GRID_COLUMNS, 3) mean radiance per cell."""
     weights = np.asarray(weights, dtype=np.float64)
-    radiance = weights / cell_solid_angles()[:, None]
+    radiance = weights / grid_solid_angles()[:, None]
     return radiance.reshape(weights.shape[:-2] + (GRID_ROWS, GRID_COLUMNS, 3))
 
 
 def grid_to_weights(grid):
     grid = np.asarray(grid, dtype=np.float64)
     flat = grid.reshape(grid.shape[:-3] + (GRID_ROWS * GRID_COLUMNS, 3))
-    return flat * cell_solid_angles()[:, None]
+    return flat * grid_solid_angles()[:, None]
 
 
 def downsampled(image, max_width=MAX_MAP_WIDTH):

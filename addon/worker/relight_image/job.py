@@ -61,6 +61,7 @@ def relight_image(context, params, inputs):
     if float(matte.max()) <= 0.0:
         raise JobInputError("the matte is empty: nothing to relight (a matte is white where the subject is)")
     environment = world_request.environment(params, inputs)
+    source = world_request.environment(params, inputs, prefix="source_", required=False)
     frames = world_request.frame_environments(params, environment)
     output = world_request.output(params, frames)
     grids = []
@@ -68,6 +69,9 @@ def relight_image(context, params, inputs):
     for index, frame in enumerate(frames):
         grids.append(environment_grid.environment_grid(frame))
         report((index + 1) / len(frames), f"the world's lighting for frame {index + 1} of {len(frames)}")
+    source_grid = None if source is None else environment_grid.environment_grid(source)
+    if source_grid is not None and float(source_grid.max()) <= 0.0:
+        raise JobInputError("the source world is black: nothing could have lit the image (give its strength)")
     model = _model(context, params)
     side = params["network_side"]
     height, width = rgb.shape[:2]
@@ -78,7 +82,7 @@ def relight_image(context, params, inputs):
     for start in range(0, len(grids), group):
         context.check_cancelled()
         relit, estimated = core.relight(model, rgb, matte, grids[start:start + group], side, context.device,
-                                        cancelled=context.check_cancelled)
+                                        source_grid=source_grid, cancelled=context.check_cancelled)
         estimate = estimated if estimate is None else estimate
         for offset, frame in enumerate(relit):
             index = start + offset

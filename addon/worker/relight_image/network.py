@@ -28,7 +28,7 @@ from torch import nn
 from torch.nn import functional as F
 
 from ...protocol.specs.relight_image import GRID_COLUMNS, GRID_ROWS
-from .environment_grid import cell_solid_angles
+from .environment_grid import grid_solid_angles
 
 CELLS = GRID_ROWS * GRID_COLUMNS
 GRID_VALUES = CELLS * 3
@@ -69,7 +69,7 @@ class RelightUNet(nn.Module):
         self.head = nn.Conv2d(widths[0], CELLS, 1)
         nn.init.zeros_(self.head.weight)  # uniform transport: the irradiance-ratio baseline
         nn.init.zeros_(self.head.bias)
-        self.register_buffer("solid_angles", torch.as_tensor(cell_solid_angles(), dtype=torch.float32).view(1, CELLS, 1),
+        self.register_buffer("solid_angles", torch.as_tensor(grid_solid_angles(), dtype=torch.float32).view(1, CELLS, 1),
                              persistent=False)
 
     def estimate_source(self, bottom, matte):
