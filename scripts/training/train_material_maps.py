@@ -30,7 +30,7 @@ import torch  # noqa: E402
 
 from neural_render.worker.material.checkpoint import FORMAT, FORMAT_VERSION  # noqa: E402
 from neural_render.worker.material.network import CHANNELS, PRIOR_STRENGTH, MaterialUNet, PatchDiscriminator  # noqa: E402
-from training.run_control import install_stop_handlers, save_atomically  # noqa: E402
+from training.run_control import install_stop_handlers, save_atomically, train_chunk  # noqa: E402
 from training import material_training as training  # noqa: E402
 from training.material_data import MaterialPairs  # noqa: E402
 
@@ -142,10 +142,10 @@ def main():
                   "provenance": provenance, "validation": errors, "step": step, "trained_seconds": trained,
                   "command": command, "phases": phases})
 
-    started = time.monotonic()
-    last_checkpoint = last_validation = started
     running = []
-    while not should_stop() and time.monotonic() - started < args.minutes * 60:
+
+    def train_step():
+        nonlocal step, trained, running
         tick = time.monotonic()
         indices = rng.integers(0, len(train), args.batch_size)
         batch = [t.to(device) for t in training.augmented_batch(train, indices, args.crop, rng)]
@@ -157,15 +157,9 @@ def main():
             mean = {key: round(float(np.mean([r[key] for r in running])), 3) for key in running[0]}
             print(f"step {step} ({trained / 60:.1f} min): {mean}", flush=True)
             running = []
-        now = time.monotonic()
-        if now - last_validation > args.validate_minutes * 60:
-            validate()
-            last_validation = now
-        if now - last_checkpoint > args.checkpoint_minutes * 60:
-            checkpoint()
-            last_checkpoint = now
-    validate()
-    checkpoint()
+
+    train_chunk(train_step, validate, checkpoint, minutes=args.minutes, validate_minutes=args.validate_minutes,
+                checkpoint_minutes=args.checkpoint_minutes, should_stop=should_stop)
     print(f"stopped at step {step} ({trained / 60:.1f} min trained); best validation {best_error:.2f}°")
 
 

@@ -33,7 +33,7 @@ import torch  # noqa: E402
 from neural_render.protocol.specs.relight_image import GRID_COLUMNS, GRID_ROWS  # noqa: E402
 from neural_render.worker.relight_image.checkpoint import FORMAT, FORMAT_VERSION  # noqa: E402
 from neural_render.worker.relight_image.network import WIDTHS, RelightUNet  # noqa: E402
-from training.run_control import install_stop_handlers, save_atomically  # noqa: E402
+from training.run_control import install_stop_handlers, save_atomically, train_chunk  # noqa: E402
 from training import relight_image_training as training  # noqa: E402
 from training.relight_data import environments, scene_store  # noqa: E402
 from training.relight_data.pairs import PairMaker  # noqa: E402
@@ -166,10 +166,10 @@ def main(argv=None):
                   "provenance": provenance, "validation": result, "history": history, "step": step,
                   "trained_seconds": trained, "command": command})
 
-    started = time.monotonic()
-    last_checkpoint = last_validation = started
     running = []
-    while not should_stop() and time.monotonic() - started < args.minutes * 60:
+
+    def train_step():
+        nonlocal step, trained, running
         tick = time.monotonic()
         progress = min(1.0, step / max(1, args.total_steps))
         for group in optimiser.param_groups:  # cosine decay to 5% over the planned steps
@@ -183,16 +183,14 @@ def main(argv=None):
             eta = (args.total_steps - step) * trained / step / 60 if step < args.total_steps else 0.0
             print(f"step {step}/{args.total_steps} ({trained / 60:.1f} min, ETA {eta:.0f} min): {mean}", flush=True)
             running = []
-        now = time.monotonic()
-        if now - last_validation > args.validate_minutes * 60:
-            validate()
-            take_new_scenes()
-            last_validation = now
-        if now - last_checkpoint > args.checkpoint_minutes * 60:
-            checkpoint()
-            last_checkpoint = now
-    validate()
-    checkpoint()
+
+    def validate_and_take_new_scenes():
+        validate()
+        take_new_scenes()
+
+    train_chunk(train_step, validate_and_take_new_scenes, checkpoint, minutes=args.minutes,
+                validate_minutes=args.validate_minutes, checkpoint_minutes=args.checkpoint_minutes,
+                should_stop=should_stop)
     print(f"stopped at step {step} ({trained / 60:.1f} min trained); best validation {best_psnr:.2f} dB")
 
 

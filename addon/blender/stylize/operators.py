@@ -260,14 +260,7 @@ class NEURALRENDER_OT_stylize_animation(_StylizeOptions, WorkerJobOperator, bpy.
 
     def apply_result(self, context, handle):
         first = frame_path(self._pattern, self._first)
-        name = datablocks.result_name("Stylized", "animation")
-        image = bpy.data.images.get(name)
-        if image is not None:
-            bpy.data.images.remove(image)
-        image = bpy.data.images.load(first, check_existing=False)
-        image.name = name
-        image.source = "SEQUENCE"
-        image.colorspace_settings.name = datablocks.LINEAR_COLORSPACE
+        image = datablocks.load_exr_sequence(first, datablocks.result_name("Stylized", "animation"))
         node = compositor.add_image_node(context.scene, image, label="Stylized animation")
         node.frame_duration = self._count
         node.frame_start = self._first
