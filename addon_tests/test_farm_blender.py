@@ -88,16 +88,14 @@ def test_a_shot_that_is_not_ready_is_refused_with_what_to_do(rendered_scene, tmp
     assert not (tmp_path / "farm").exists(), "nothing is written for a refused job"
 
 
-def test_the_world_animation_is_written_frame_by_frame_and_the_scene_left_as_it_was(addon, tmp_path, hdri_paths):
-    from fixtures.analytic_light_set import write_lambertian_sphere_set
-    bpy.ops.wm.read_factory_settings(use_empty=True)
-    scene = bpy.context.scene
-    scene.frame_start, scene.frame_end, scene.frame_current = 1, 5, 3
+def _turning_world(scene, hdri):
+    """The scene's world: the HDRI through a Mapping node keyframed from 0 to 90 degrees about Z over
+    frames 1-5."""
     world = bpy.data.worlds.new("sky")
     scene.world = world
     tree = world.node_tree
     environment = tree.nodes.new("ShaderNodeTexEnvironment")
-    environment.image = bpy.data.images.load(hdri_paths[0])
+    environment.image = bpy.data.images.load(hdri)
     mapping = tree.nodes.new("ShaderNodeMapping")
     coordinates = tree.nodes.new("ShaderNodeTexCoord")
     tree.links.new(coordinates.outputs["Generated"], mapping.inputs["Vector"])
@@ -107,6 +105,15 @@ def test_the_world_animation_is_written_frame_by_frame_and_the_scene_left_as_it_
     for frame, degrees in ((1, 0.0), (5, 90.0)):
         rotation.default_value = (0.0, 0.0, math.radians(degrees))
         rotation.keyframe_insert("default_value", frame=frame)
+    return world
+
+
+def test_the_world_animation_is_written_frame_by_frame_and_the_scene_left_as_it_was(addon, tmp_path, hdri_paths):
+    from fixtures.analytic_light_set import write_lambertian_sphere_set
+    bpy.ops.wm.read_factory_settings(use_empty=True)
+    scene = bpy.context.scene
+    scene.frame_start, scene.frame_end, scene.frame_current = 1, 5, 3
+    _turning_world(scene, hdri_paths[0])
     scene.neural_render_relight.set_dir = str(write_lambertian_sphere_set(tmp_path / "set"))
     assert _write("RELIGHT", tmp_path / "farm") == {"FINISHED"}
     rows = json.loads((tmp_path / "farm" / "relight" / "world_animation.json").read_text())
@@ -120,6 +127,40 @@ def test_the_world_animation_is_written_frame_by_frame_and_the_scene_left_as_it_
     assert values["World"] == hdri_paths[0]
     run_cli("relight-sequence", "--set", values["LightSet"], "--world", values["World"], "--animation",
             values["WorldAnimation"], "--out", str(tmp_path / "relit" / "f_####.exr"))
+    assert sorted(os.listdir(tmp_path / "relit")) == [f"f_{number:04d}.exr" for number in range(1, 6)]
+
+
+def test_a_relight_image_job_carries_the_image_the_world_s_turn_and_the_panel_s_settings(addon, tmp_path, hdri_paths):
+    from neural_render.worker.imageio.files import write_image
+    import numpy as np
+    bpy.ops.wm.read_factory_settings(use_empty=True)
+    scene = bpy.context.scene
+    scene.frame_start, scene.frame_end = 1, 5
+    _turning_world(scene, hdri_paths[1])
+    pixels = np.zeros((40, 48, 4), np.float32)
+    pixels[8:32, 10:38] = (0.6, 0.4, 0.2, 1.0)
+    write_image(str(tmp_path / "product.png"), pixels)
+    panel = scene.neural_render_relight_image
+    with pytest.raises(RuntimeError, match="Choose the image in the Relight Image panel"):
+        _write("RELIGHT_IMAGE", tmp_path / "farm")
+    panel.image = bpy.data.images.load(str(tmp_path / "product.png"))
+    panel.matte = panel.image
+    with pytest.raises(RuntimeError, match="takes the subject from the image's alpha"):
+        _write("RELIGHT_IMAGE", tmp_path / "farm")
+    assert not os.path.exists(tmp_path / "farm" / "relight_image"), "nothing written for a refused job"
+    panel.matte = None
+    panel.background, panel.network_side = "world", 64
+    assert _write("RELIGHT_IMAGE", tmp_path / "farm") == {"FINISHED"}
+    job = tmp_path / "farm" / "relight_image"
+    values, summary = _summary_of_written_job(job)
+    assert values["Image"] == str(tmp_path / "product.png") and values["World"] == hdri_paths[1]
+    assert (values["Background"], values["NetworkSide"]) == ("world", 64)
+    rows = json.loads((job / "world_animation.json").read_text())
+    assert [round(row["rotation"]) for row in (rows[0], rows[-1])] == [0, 90]
+    assert "Relight Image" in json.dumps(summary)
+    run_cli("relight-image-sequence", "--in", values["Image"], "--world", values["World"], "--animation",
+            values["WorldAnimation"], "--background", "world", "--network-side", "64",
+            "--out", str(tmp_path / "relit" / "f_####.exr"))
     assert sorted(os.listdir(tmp_path / "relit")) == [f"f_{number:04d}.exr" for number in range(1, 6)]
 
 

@@ -84,7 +84,9 @@ def test_a_short_warmup_setting_and_a_switch_reach_the_commands():
     assert all("--no-temporal" in args for args in warmups)
 
 
-@pytest.mark.parametrize("name, subcommand, first", [("relight", "relight-sequence", 1), ("colorize", "colorize-sequence", 1),
+@pytest.mark.parametrize("name, subcommand, first", [("relight", "relight-sequence", 1),
+                                                     ("relight_image", "relight-image-sequence", 1),
+                                                     ("colorize", "colorize-sequence", 1),
                                                      ("gan_walk", "gan-generate", 0)])
 def test_every_job_type_authors_one_exec_per_chunk(name, subcommand, first):
     inputs = {setting.key: f"/in/{setting.key}" for setting in job_types.find(name).inputs}

@@ -92,6 +92,27 @@ def test_relight_template_in_chunks_is_bit_identical_to_one_process(shot, tmp_pa
     assert sorted(os.listdir(farm)) == names
 
 
+def test_relight_image_template_in_chunks_is_bit_identical_to_one_process(tmp_path, hdri_paths):
+    import numpy as np
+    from neural_render.worker.imageio.files import write_image
+    pixels = np.zeros((40, 56, 4), np.float32)
+    pixels[6:34, 8:48] = (0.5, 0.35, 0.2, 1.0)
+    write_image(str(tmp_path / "product.exr"), pixels)
+    animation = tmp_path / "world.csv"
+    animation.write_text("frame,rotation,strength\n1,0,1.0\n7,300,2.0\n")
+    farm = tmp_path / "farm"
+    log = _run_template(job_types.find("relight_image"), {
+        "Image": tmp_path / "product.exr", "World": hdri_paths[0], "WorldAnimation": animation, "FrameEnd": 7,
+        "ChunkSize": 3, "NetworkSide": 64}, farm)
+    assert _chunks_run(log) == 3
+    single = tmp_path / "single"
+    run_cli("relight-image-sequence", "--in", str(tmp_path / "product.exr"), "--world", hdri_paths[0], "--animation",
+            str(animation), "--network-side", "64", "--range", "1-7", "--out", str(single / "frame_####.exr"))
+    names = [f"frame_{number:04d}.exr" for number in range(1, 8)]
+    same_files(farm, single, names)
+    assert sorted(os.listdir(farm)) == names
+
+
 def test_colorize_template_in_chunks_is_bit_identical_to_one_process(shot, tmp_path):
     farm = tmp_path / "farm"
     log = _run_template(job_types.find("colorize"), {"Frames": shot, "FrameEnd": FRAMES, "ChunkSize": 6}, farm)

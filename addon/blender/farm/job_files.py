@@ -1,5 +1,5 @@
 """What a farm job of each capability needs from the scene: its inputs already on disk (the rendered
-frames, a style image, a light set, a GAN model), the panel's settings and the frame range, as the job
+frames, a style image, a light set, an image to relight, a GAN model), the panel's settings and the frame range, as the job
 parameters of the capability's template (protocol/farm/job_types.py). Files the farm needs that exist
 only in the .blend -- the world's animation -- are written into the job folder; a style image is copied
 there, so the bundle carries what it uses.
@@ -89,22 +89,27 @@ def _stylize(context, folder):
     return values, _absolute(panel.output_directory) or os.path.join(folder, "output")
 
 
-def _relight(context, folder):
+def _on_disk(image, what):
+    """The file an image datablock was loaded from, refused when it lives only in the .blend."""
+    path = _absolute(image.filepath)
+    if image.packed_file is not None or not os.path.isfile(path):
+        raise UserFacingError(f"The {what} '{image.name}' is not a file on disk: save or unpack it first")
+    return path
+
+
+def _world_animation(scene, panel, folder, what):
+    """(world image file, world_animation.json) of the panel's world (else the scene's), evaluated frame
+    by frame exactly as the animation operators read it, the panel's Strength/Rotation overrides applied."""
     from ..relight import world_reader
-    scene = context.scene
-    panel = scene.neural_render_relight
-    light_set = _absolute(panel.set_dir)
-    if not os.path.isdir(light_set):
-        raise UserFacingError("Choose the light-stage set folder in the Relight panel first")
     world = panel.world or scene.world
     rows, image = [], None
     current = scene.frame_current
-    try:  # the world as animated, frame by frame, exactly as Relight Animation reads it
+    try:
         for frame in range(scene.frame_start, scene.frame_end + 1):
             scene.frame_set(frame)
             lighting = world_reader.read_world(world)
             if lighting.image is None:
-                raise UserFacingError("Relight on the farm needs a world with an Environment Texture image")
+                raise UserFacingError(f"{what} on the farm needs a world with an Environment Texture image")
             image = lighting.image
             rotation = (lighting.mapping or {}).get("rotation", [0.0, 0.0, 0.0])[2]
             strength = float(panel.strength) if panel.use_strength else lighting.strength
@@ -113,14 +118,41 @@ def _relight(context, folder):
             rows.append({"frame": frame, "rotation": math.degrees(rotation), "strength": strength})
     finally:
         scene.frame_set(current)
-    world_path = _absolute(image.filepath)
-    if image.packed_file is not None or not os.path.isfile(world_path):
-        raise UserFacingError(f"The world image '{image.name}' is not a file on disk: save or unpack it first")
+    world_path = _on_disk(image, "world image")
     animation = os.path.join(folder, "world_animation.json")
     bundles.write_json(animation, rows)
-    values = {"LightSet": light_set, "World": world_path, "WorldAnimation": animation}
+    return world_path, animation
+
+
+def _output_folder(panel, folder):
     output = _absolute(panel.output_path)
-    return values, output if output and not os.path.splitext(output)[1] else os.path.join(folder, "output")
+    return output if output and not os.path.splitext(output)[1] else os.path.join(folder, "output")
+
+
+def _relight(context, folder):
+    panel = context.scene.neural_render_relight
+    light_set = _absolute(panel.set_dir)
+    if not os.path.isdir(light_set):
+        raise UserFacingError("Choose the light-stage set folder in the Relight panel first")
+    world, animation = _world_animation(context.scene, panel, folder, "Relight")
+    return {"LightSet": light_set, "World": world, "WorldAnimation": animation}, _output_folder(panel, folder)
+
+
+def _relight_image(context, folder):
+    panel = context.scene.neural_render_relight_image
+    if panel.image is None:
+        raise UserFacingError("Choose the image in the Relight Image panel first")
+    if panel.matte is not None:
+        raise UserFacingError("Relight Image on the farm takes the subject from the image's alpha: clear the "
+                              "panel's Matte, or save the image with the matte as its alpha")
+    if panel.source_world is not None:
+        raise UserFacingError("Relight Image on the farm estimates the lighting from the image: clear the "
+                              "panel's Source World, or run the sequence subcommand with --source-world")
+    image = _on_disk(panel.image, "image to relight")
+    world, animation = _world_animation(context.scene, panel, folder, "Relight Image")
+    values = {"Image": image, "World": world, "WorldAnimation": animation, "Background": panel.background,
+              "NetworkSide": int(panel.network_side)}
+    return values, _output_folder(panel, folder)
 
 
 def _colorize(context, folder):
@@ -144,7 +176,8 @@ def _gan_walk(context, folder):
     return values, os.path.join(folder, "output")
 
 
-_COLLECTORS = {"STYLIZE": _stylize, "RELIGHT": _relight, "COLORIZE": _colorize, "GAN_WALK": _gan_walk}
+_COLLECTORS = {"STYLIZE": _stylize, "RELIGHT": _relight, "RELIGHT_IMAGE": _relight_image, "COLORIZE": _colorize,
+               "GAN_WALK": _gan_walk}
 
 
 def collect(context, capability, folder):

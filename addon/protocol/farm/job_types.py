@@ -10,7 +10,7 @@ atomically), so a farm may re-queue or duplicate any task.
 
 from dataclasses import dataclass
 
-from ..specs import colorize, gan, relight, stylize
+from ..specs import colorize, gan, relight, relight_image, stylize
 from ..specs.params import BOOL, CHOICE, FLOAT, INT, PATH
 
 # Setting kinds, as Open Job Description names its job parameter types.
@@ -125,6 +125,22 @@ def _relight():
         settings=(from_spec(spec["strength"]),), chunk_size=24)
 
 
+def _relight_image():
+    spec = relight_image.APPLY
+    return FarmJob(
+        "relight_image", "Relight Image Sequence", "relight-image-sequence",
+        "Relight one image (a plate, a product shot) with the learned relighting under a world animated frame "
+        "by frame (rotation and strength from a JSON or CSV file); every frame is independent, so any "
+        "chunking gives identical files",
+        inputs=(path_input("Image", "--in", "The image to relight (its alpha is the subject's matte)", folder=False),
+                path_input("World", spec["world"].flag, "Equirectangular environment image", folder=False),
+                path_input("WorldAnimation", "--animation", "Per-frame world rotation (degrees about Z) and "
+                           "strength: JSON [{frame, rotation, strength}] or CSV frame,rotation[,strength]",
+                           folder=False)),
+        settings=(from_spec(spec["strength"]), from_spec(spec["background"]), from_spec(spec["network_side"])),
+        chunk_size=24)
+
+
 def _colorize():
     spec = colorize.AUTO
     return FarmJob(
@@ -153,7 +169,7 @@ def _gan_walk():
         first_frame=0, output_name="walk.exr", chunk_size=24)
 
 
-FARM_JOBS = (_stylize(), _relight(), _colorize(), _gan_walk())
+FARM_JOBS = (_stylize(), _relight(), _relight_image(), _colorize(), _gan_walk())
 
 
 def find(name):
