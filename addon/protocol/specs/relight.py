@@ -16,8 +16,7 @@ APPLY = JobSpec(
     "relight.apply", "A light-stage set relit against an equirectangular world: relit = sum_i w_i I_i",
     (
         Param("set", PATH, "Folder of the light-stage set (lights.csv or lightgrid.json)", required=True),
-        Param("world", PATH, "Equirectangular environment image (EXR linear; PNG/TIFF/JPEG sRGB), unless "
-              "the input 'environment' or a plain 'colour' is given"),
+        Param("world", PATH, "Equirectangular environment image (EXR linear; PNG/TIFF/JPEG sRGB)"),
         Param("colour", FLOATS, "A plain background colour [r, g, b] instead of an image", low=0.0, cli=""),
         Param("strength", FLOAT, "The world's Background strength", default=1.0, low=0.0, high=1e9,
               soft_high=10.0, panel=True),
@@ -41,7 +40,8 @@ APPLY = JobSpec(
         Param("memory_limit_mb", FLOAT, "A set larger than this is streamed from disk in chunks",
               default=float(DEFAULT_MEMORY_LIMIT_MB), low=0.001, high=float(1 << 24), unit="MB"),
     ),
-    inputs="environment (optional): the equirectangular map, top row first, scene-linear",
+    inputs="environment (optional): the equirectangular map, top row first, scene-linear (instead of the "
+           "world file; the colour parameter replaces both)",
     outputs="relit (H, W, 4), alpha from the set; with frames: frame_0000, frame_0001... or, with "
             "output_pattern, the files and last (the last frame)")
 
