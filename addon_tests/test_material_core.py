@@ -61,6 +61,16 @@ def test_integration_on_a_reduced_grid_above_the_limit_keeps_the_shape(monkeypat
     assert recovered.shape == surface.shape and heights.affine_fit_error(recovered, surface) < 0.1
 
 
+@pytest.mark.parametrize("tileable", [False, True])
+@pytest.mark.parametrize("shape", [(200, 300), (130, 97)])
+def test_the_fourier_blur_of_the_height_fusion_is_the_direct_gaussian(shape, tileable):
+    """core._blur multiplies spectra (fast at 2048²); it must equal the separable convolution with the same
+    taps and boundary -- reflected, or wrapped for a tileable picture."""
+    image = np.random.default_rng(11).random(shape).astype(np.float32)
+    direct = heights.gaussian_blur(image.astype(np.float64), 16.0, tileable)
+    np.testing.assert_allclose(core._blur(image, 16.0, tileable), direct, atol=2e-6)
+
+
 def test_the_classical_baseline_reads_bright_as_high():
     ramp = np.repeat(np.linspace(0, 1, 40)[:, None], 40, axis=1)   # brighter towards the bottom
     vectors = heights.normals_from_luminance(np.repeat(ramp[..., None], 3, 2), blur=1.0, strength=8.0)

@@ -66,14 +66,14 @@ def windows(height, width, tile, multiple, context=CONTEXT, blend=BLEND):
             result.append(Window((slice(y0, y1), slice(x0, x1)),
                                  (slice(top - b_top, bottom + b_bottom), slice(left - b_left, right + b_right)),
                                  (slice(context, context + kept_h), slice(context, context + kept_w)),
-                                 weight[..., None]))
+                                 weight[..., None].astype(np.float32)))
     return result
 
 
 def blend(pieces, layout, height, width):
     """Cross-fade the kept parts ``pieces`` (one (h, w, K) array per window of ``layout``)."""
-    result = np.zeros((height, width, pieces[0].shape[2]))
-    total = np.zeros((height, width, 1))
+    result = np.zeros((height, width, pieces[0].shape[2]), np.float32)
+    total = np.zeros((height, width, 1), np.float32)
     for piece, window in zip(pieces, layout):
         result[window.region] += piece * window.weight
         total[window.region] += window.weight
