@@ -46,7 +46,9 @@ def parse(argv=None):
     parser.add_argument("--scenes", default=".cache/relight_scenes")
     parser.add_argument("--work", default=".cache/training/relight_transport")
     parser.add_argument("--minutes", type=float, default=60.0, help="run time of this chunk")
-    parser.add_argument("--total-steps", type=int, default=4000, help="the learning-rate schedule's length (after it, training goes on at the floor rate until --minutes ends)")
+    parser.add_argument("--total-steps", type=int, default=4000,
+                        help="the learning-rate schedule's length (after it, training goes on at the floor "
+                             "rate until --minutes ends)")
     parser.add_argument("--batch-size", type=int, default=12)
     parser.add_argument("--crop", type=int, default=96)
     parser.add_argument("--learning-rate", type=float, default=2e-3)

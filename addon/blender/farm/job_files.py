@@ -1,6 +1,6 @@
 """What a farm job of each capability needs from the scene: its inputs already on disk (the rendered
-frames, a style image, a light set, an image to relight, a GAN model), the panel's settings and the frame range, as the job
-parameters of the capability's template (protocol/farm/job_types.py). Files the farm needs that exist
+frames, a style image, a light set, an image to relight, a GAN model), the panel's settings and the
+frame range, as the job parameters of the capability's template (protocol/farm/job_types.py). Files the farm needs that exist
 only in the .blend -- the world's animation -- are written into the job folder; a style image is copied
 there, so the bundle carries what it uses.
 

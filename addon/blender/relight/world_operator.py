@@ -17,6 +17,14 @@ from . import world_reader
 FRAME_PATTERN = "relit_####.exr"   # in the output folder; the worker writes each frame there
 
 
+def named_world(name, role=""):
+    """The World datablock ``name``; a one-line refusal naming ``role`` (e.g. "the source world") if none."""
+    world = bpy.data.worlds.get(name)
+    if world is None:
+        raise UserFacingError(f"No world named '{name}'" + (f" ({role})" if role else ""))
+    return world
+
+
 class WorldLitOperator:
     def lighting_params(self, context, job_spec):
         """(world, its reading, the job's world parameters with the overrides applied)."""
@@ -61,10 +69,7 @@ class WorldLitOperator:
 
     def _world(self, context):
         if self.world_name:
-            world = bpy.data.worlds.get(self.world_name)
-            if world is None:
-                raise UserFacingError(f"No world named '{self.world_name}'")
-            return world
+            return named_world(self.world_name)
         settings = self.panel_settings(context)
         return settings.world if settings is not None and settings.world is not None else context.scene.world
 

@@ -15,7 +15,7 @@ from .. import datablocks, image_jobs, spec_properties
 from ..job_operator import UserFacingError, WorkerJobOperator
 from ..operators import find_image
 from ..relight import world_reader
-from ..relight.world_operator import WorldLitOperator
+from ..relight.world_operator import WorldLitOperator, named_world
 from .settings import OVERRIDES, PANEL_PARAMS
 
 SETTINGS = "neural_render_relight_image"
@@ -132,12 +132,7 @@ class NEURALRENDER_OT_relight_image(WorldLitOperator, WorkerJobOperator, bpy.typ
     def _source_world(self, context):
         """The caller's source world (an empty name: none, estimate it), else the panel's."""
         if self.properties.is_property_set("source_world_name"):
-            if not self.source_world_name:
-                return None
-            world = bpy.data.worlds.get(self.source_world_name)
-            if world is None:
-                raise UserFacingError(f"No world named '{self.source_world_name}' (the source world)")
-            return world
+            return named_world(self.source_world_name, "the source world") if self.source_world_name else None
         settings = self.panel_settings(context)
         return settings.source_world if settings is not None else None
 

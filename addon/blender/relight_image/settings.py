@@ -10,8 +10,8 @@ from ..relight.settings import OVERRIDES as RELIGHT_OVERRIDES
 class NeuralRenderRelightImageSettings(bpy.types.PropertyGroup):
     """The panel's values. The job parameters it edits (strength, rotation, background, network
     resolution, model) are made from the relight_image spec by ``spec_properties.annotate`` below;
-    the rest is Blender's own: the image, its matte, the world to use and the one it was lit by, whether strength and rotation
-    override the world's, and where an animation goes."""
+    the rest is Blender's own: the image, its matte, the world to use and the one it was lit by,
+    whether strength and rotation override the world's, and where an animation goes."""
     image: bpy.props.PointerProperty(name="Image", type=bpy.types.Image,
                                      description="The image to relight; empty: the Image Editor's image")
     matte: bpy.props.PointerProperty(name="Matte", type=bpy.types.Image,

@@ -37,7 +37,7 @@ def _source(name, description, **changes):
 
 
 # Known, the source world replaces the network's estimate of it, which is far more accurate
-# (docs/BENCHMARKS.md: +3 dB over the irradiance-ratio baseline, against +1 dB estimated).
+# (docs/BENCHMARKS.md: +2.9 dB over the irradiance-ratio baseline, against +0.25 dB estimated).
 _SOURCE = (
     _source("world", "The world the image was lit by, if known (an equirectangular HDRI, e.g. shot on set; "
             "EXR linear): used instead of the network's estimate", cli="--source-world"),
@@ -65,7 +65,7 @@ APPLY = JobSpec(
            "the equirectangular map, top row first, scene-linear; source_environment (optional): the same, for "
            "the world the image was lit by",
     outputs="relit (H, W, 4); source_environment (GRID_ROWS, GRID_COLUMNS, 3): the lighting the network "
-            "estimated the image was taken under (radiance per cell, top row first; estimated even when the source world is given); with frames: "
-            "frame_0000... or, with output_pattern, the files and last")
+            "estimated the image was taken under (radiance per cell, top row first; estimated even when the "
+            "source world is given); with frames: frame_0000... or, with output_pattern, the files and last")
 
 SPECS = (APPLY,)
