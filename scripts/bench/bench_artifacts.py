@@ -13,7 +13,6 @@ step in units of the frame's spread). The unstylized render is the reference row
 import argparse
 import datetime
 import os
-import platform
 import sys
 import time
 
@@ -23,6 +22,7 @@ import torch
 if __name__ == "__main__":  # run as a file: scripts/ is the import root
     sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 import addon_path  # noqa: E402
+from bench import machine  # noqa: E402
 
 ROOT = addon_path.REPO_ROOT
 RUNS = (("instant", None, "vgg16"), ("fast", None, "vgg16_hed"), ("fast", None, "vgg16"),
@@ -61,8 +61,8 @@ def main():
     style = colour.srgb_decode(torch.from_numpy(brush_painting(256, 256, seed=0))).numpy()
     to_display = lambda linear: colour.tensor_to_numpy(colour.to_display(colour.numpy_to_tensor(linear[:, :, :3])))  # noqa: E731
     load = os.getloadavg()
-    print(f"## Stylize artefacts (`scripts/bench/bench_artifacts.py`)\n\nMachine: {platform.processor() or platform.machine()}, "
-          f"{os.cpu_count()} cores, torch {torch.__version__}, CPU, {args.threads} thread(s). Date: "
+    print(f"## Stylize artefacts (`scripts/bench/bench_artifacts.py`)\n\nMachine: {machine.description()}, "
+          f"torch {torch.__version__}, CPU, {args.threads} thread(s). Date: "
           f"{datetime.datetime.now():%Y-%m-%d %H:%M}. Load average at start: {load[0]:.2f} {load[1]:.2f} {load[2]:.2f}. "
           f"Command: `scripts/bench/bench_artifacts.py`\n\nThe demo's render (480x270, Cycles) and style painting.\n\n"
           "| run | grid peak (worst of frame, quadrants) | border band | wall time |\n|---|---|---|---|", flush=True)

@@ -13,7 +13,6 @@ distance on the ImageNet VGG16.
 import argparse
 import datetime
 import os
-import platform
 import sys
 import time
 
@@ -22,6 +21,7 @@ import torch
 if __name__ == "__main__":  # run as a file: scripts/ is the import root
     sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 import addon_path  # noqa: E402
+from bench import machine  # noqa: E402
 
 
 def main():
@@ -50,7 +50,7 @@ def main():
     covariance = CovarianceJudge(imagenet, _tensor(style))
     load = os.getloadavg()
     print(f"## Backbones side by side (`scripts/bench/bench_backbones.py`)\n\nMachine: "
-          f"{platform.processor() or platform.machine()}, {os.cpu_count()} cores, torch {torch.__version__}, CPU, "
+          f"{machine.description()}, torch {torch.__version__}, CPU, "
           f"{args.threads} thread(s). Date: {datetime.datetime.now():%Y-%m-%d %H:%M}. Load average at start: "
           f"{load[0]:.2f} {load[1]:.2f} {load[2]:.2f}. Command: `scripts/bench/bench_backbones.py "
           f"{' '.join(sys.argv[1:])}`\n\n{width}x{height}, courtyard / swirl. Cells: content / style (relative "

@@ -11,7 +11,6 @@ the *other* half (similar content, different pixels) and compared with its true 
 import argparse
 import datetime
 import os
-import platform
 import sys
 import time
 
@@ -20,6 +19,7 @@ import numpy as np
 if __name__ == "__main__":  # run as a file: scripts/ is the import root
     sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 import addon_path  # noqa: E402
+from bench import machine  # noqa: E402
 
 FIRST_SMALL_MODEL = os.path.join(os.path.dirname(os.path.abspath(__file__)), "data", "small_colorizer_v0.pt")
 MATCAP_PAIRS = (("clay_brown", "clay_warm"), ("red_wax", "hard_surface_red"),
@@ -169,7 +169,7 @@ def main(argv=None):
     torch.set_num_threads(args.threads)
     device = torch.device("cpu")
     lines = ["## Colorize", "",
-             f"Machine: {platform.machine()} {platform.processor() or ''}, {os.cpu_count()} CPUs, torch {torch.__version__}, "
+             f"Machine: {machine.description()}, torch {torch.__version__}, "
              f"{args.threads} threads; {datetime.datetime.now(datetime.timezone.utc):%Y-%m-%d %H:%M} UTC. Load average at start "
              f"{load[0]:.1f} / {load[1]:.1f} / {load[2]:.1f} (other helpers share the CPU: times are pessimistic).", "",
              f"Command: `.venv/bin/python scripts/bench/bench_colorize.py {' '.join(argv or sys.argv[1:])}`", ""]

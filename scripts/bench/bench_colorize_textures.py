@@ -18,7 +18,6 @@ import collections
 import zlib
 import datetime
 import os
-import platform
 import sys
 import time
 
@@ -27,6 +26,7 @@ import numpy as np
 if __name__ == "__main__":  # run as a file: scripts/ is the import root
     sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 import addon_path  # noqa: E402
+from bench import machine  # noqa: E402
 
 FIRST_SMALL_MODEL = os.path.join(os.path.dirname(os.path.abspath(__file__)), "data", "small_colorizer_v0.pt")
 HINT_POINTS = 10
@@ -276,7 +276,7 @@ def main(argv=None):
     seams = seamless_check(models["texture colorizer"], device)
     timings = {} if args.skip_speed else speed(device)
     ours = results["texture colorizer, T=0.38"]
-    lines = [f"Machine: {platform.processor() or platform.machine()}, {os.cpu_count()} CPUs, torch threads "
+    lines = [f"Machine: {machine.description()}, torch threads "
              f"{args.threads}; {datetime.date.today()}; command: `.venv/bin/python scripts/bench/"
              f"bench_colorize_textures.py {' '.join(argv or sys.argv[1:])}`",
              "", f"Validation split: {len(images)} textures of material families never trained on "

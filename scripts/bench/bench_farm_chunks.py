@@ -14,7 +14,6 @@ frame t and frame t-1 warped by the Vector pass, over pixels the occlusion check
 import argparse
 import datetime
 import os
-import platform
 import shutil
 import statistics
 import sys
@@ -26,6 +25,7 @@ import numpy as np
 if __name__ == "__main__":  # run as a file: scripts/ is the import root
     sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 import addon_path  # noqa: E402
+from bench import machine  # noqa: E402
 
 ROOT = addon_path.REPO_ROOT
 WARMUPS = (0, 2, 4, 8)
@@ -82,7 +82,7 @@ def main():
     try:
         load = os.getloadavg()
         print(f"## Farm chunks: flicker at chunk boundaries (`scripts/bench/bench_farm_chunks.py`)\n\n"
-              f"Machine: {platform.processor() or platform.machine()}, {os.cpu_count()} cores, torch {torch.__version__}, "
+              f"Machine: {machine.description()}, torch {torch.__version__}, "
               f"CPU, {torch.get_num_threads()} thread(s). Date: {datetime.datetime.now():%Y-%m-%d %H:%M}. "
               f"Load average at start: {load[0]:.2f} {load[1]:.2f} {load[2]:.2f}.\n\n"
               f"Command: `{' '.join([os.path.relpath(sys.argv[0], ROOT)] + sys.argv[1:])}`\n\n"

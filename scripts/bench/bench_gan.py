@@ -19,7 +19,6 @@ import argparse
 import ast
 import copy
 import os
-import platform
 import statistics
 import sys
 import tempfile
@@ -30,6 +29,7 @@ import numpy as np
 if __name__ == "__main__":  # run as a file: scripts/ is the import root
     sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 import addon_path  # noqa: E402
+from bench import machine  # noqa: E402
 
 REPO = addon_path.REPO_ROOT
 
@@ -310,7 +310,7 @@ def main(argv=None):
     write_image(os.path.join(args.out, "tiled_2x2.png"),
                 np.tile(generate.generate(sampler, model.scale, 256, 256, seed=7, tileable=True), (2, 2, 1)))
 
-    print(f"machine: {platform.machine()}, {os.cpu_count()} CPUs, torch {torch.__version__}, "
+    print(f"machine: {machine.description()}, torch {torch.__version__}, "
           f"{torch.get_num_threads()} threads")
     print(f"training: {summary['steps']} steps in {summary['seconds']:.0f} s; model {os.path.getsize(model_path) / 1e6:.1f} MB")
     width = max(len(name) for name, _ in rows)

@@ -10,7 +10,6 @@ see the same machine state; figures are medians over all timed steps (after a wa
 
 import argparse
 import os
-import platform
 import statistics
 import sys
 import time
@@ -18,6 +17,7 @@ import time
 if __name__ == "__main__":  # run as a file: scripts/ is the import root
     sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 import addon_path  # noqa: E402
+from bench import machine  # noqa: E402
 
 
 def timed(action):
@@ -72,7 +72,7 @@ def main(argv=None):
             model.generator.zero_grad(set_to_none=True)
             texture_times[name].append(timed(lambda: texture(model)))
 
-    print(f"machine: {platform.machine()}, {os.cpu_count()} CPUs, torch {torch.__version__}, "
+    print(f"machine: {machine.description()}, torch {torch.__version__}, "
           f"{torch.get_num_threads()} threads; {args.rounds} rounds of {args.steps} steps per layout")
     print("| generator layout | training step (median) | generator forward+backward, batch 16 | 2048² tileable texture |")
     print("|---|---|---|---|")

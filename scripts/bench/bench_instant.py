@@ -13,7 +13,6 @@ paintings (the project ships no artwork). Judges: scripts/bench/style_evaluators
 import argparse
 import datetime
 import os
-import platform
 import statistics
 import sys
 import tempfile
@@ -25,6 +24,7 @@ import torch
 if __name__ == "__main__":  # run as a file: scripts/ is the import root
     sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 import addon_path  # noqa: E402
+from bench import machine  # noqa: E402
 
 ROOT = addon_path.REPO_ROOT
 # (name, keyword arguments of brush_painting): six looks with distinct palettes and stroke sizes.
@@ -311,8 +311,8 @@ def main():
         return run_job("stylize.sequence", dict(params, preset="instant"), {"style": swirl}, cache=cache)
 
     load = os.getloadavg()
-    print(f"## Instant style (`scripts/bench/bench_instant.py`)\n\nMachine: {platform.processor() or platform.machine()}, "
-          f"{os.cpu_count()} cores, torch {torch.__version__}, CPU, {args.threads} thread(s). Date: "
+    print(f"## Instant style (`scripts/bench/bench_instant.py`)\n\nMachine: {machine.description()}, "
+          f"torch {torch.__version__}, CPU, {args.threads} thread(s). Date: "
           f"{datetime.datetime.now():%Y-%m-%d %H:%M}. Load average at start: {load[0]:.2f} {load[1]:.2f} {load[2]:.2f}.\n\n"
           f"Command: `{' '.join([os.path.relpath(sys.argv[0], ROOT)] + sys.argv[1:])}`\n", flush=True)
     if "port" not in args.skip:

@@ -20,7 +20,6 @@ Held out: the validation split (15 % of material families, never trained on; spl
 import argparse
 import datetime
 import os
-import platform
 import sys
 import time
 
@@ -29,6 +28,7 @@ import numpy as np
 if __name__ == "__main__":  # run as a file: scripts/ is the import root
     sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 import addon_path  # noqa: E402
+from bench import machine  # noqa: E402
 
 addon_path.install()
 
@@ -213,7 +213,7 @@ def main():
     if args.limit:
         pairs.subset(range(args.limit))
     model = load_model(args.weights)
-    lines = [f"Machine: {platform.processor() or platform.machine()}, {os.cpu_count()} cores, torch "
+    lines = [f"Machine: {machine.description()}, torch "
              f"{torch.__version__} ({torch.get_num_threads()} threads); {datetime.date.today()}; "
              f"command: {' '.join(['bench_material.py'] + sys.argv[1:])}", ""]
     baseline, scores = best_baseline(pairs)

@@ -7,7 +7,6 @@ frames/s, low-rank error vs rank, and the before/after picture. Prints a markdow
 import argparse
 import datetime
 import os
-import platform
 import sys
 import tempfile
 import time
@@ -15,6 +14,7 @@ import time
 if __name__ == "__main__":  # run as a file: scripts/ is the import root
     sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 import addon_path  # noqa: E402
+from bench import machine  # noqa: E402
 
 addon_path.install()
 REPO = addon_path.REPO_ROOT
@@ -157,8 +157,8 @@ def main():
     torch.set_num_threads(2)
     load = os.getloadavg()
     print("## Relighting benchmarks\n")
-    print(f"- date: {datetime.datetime.now().isoformat(timespec='minutes')}; machine: {platform.processor() or platform.machine()}, "
-          f"{os.cpu_count()} CPUs, torch {torch.__version__} (2 threads), CPU only")
+    print(f"- date: {datetime.datetime.now().isoformat(timespec='minutes')}; machine: {machine.description()}, "
+          f"torch {torch.__version__} (2 threads), CPU only")
     print(f"- command: `.venv/bin/python scripts/bench/bench_relight.py{' --quick' if args.quick else ''}`")
     print(f"- load average at start: {load[0]:.2f} {load[1]:.2f} {load[2]:.2f} (the CPU is shared with other sessions)\n")
 

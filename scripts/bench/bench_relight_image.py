@@ -25,7 +25,6 @@ shadows and colour.
 import argparse
 import datetime
 import os
-import platform
 import sys
 import time
 
@@ -34,6 +33,7 @@ import numpy as np
 if __name__ == "__main__":  # run as a file: scripts/ is the import root
     sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 import addon_path  # noqa: E402
+from bench import machine  # noqa: E402
 
 addon_path.install()
 
@@ -203,8 +203,8 @@ def main():
     samples = held_out_pairs(args.scenes, args.pairs_per_scene)
     started = time.perf_counter()
     rows, source_errors, constant_errors, kept = evaluate(model, samples, args.side)
-    print(f"## Relight Image ({datetime.date.today()}, {platform.processor() or platform.machine()}, "
-          f"{os.cpu_count()} cores, torch {torch.__version__})\n")
+    print(f"## Relight Image ({datetime.date.today()}, {machine.description()}, "
+          f"torch {torch.__version__})\n")
     print(f"`.venv/bin/python scripts/bench/bench_relight_image.py {' '.join(sys.argv[1:])}`\n")
     print(f"{len(samples)} held-out pairs ({len(samples) // args.pairs_per_scene} validation scenes x "
           f"{args.pairs_per_scene} pairs of validation worlds), network at {args.side} px; "

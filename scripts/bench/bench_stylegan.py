@@ -25,7 +25,6 @@ image, StyleGAN's crop at texture scale 4):
 import argparse
 import json
 import os
-import platform
 import statistics
 import subprocess
 import sys
@@ -36,6 +35,7 @@ import numpy as np
 if __name__ == "__main__":  # run as a file: scripts/ is the import root
     sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 import addon_path  # noqa: E402
+from bench import machine  # noqa: E402
 
 addon_path.install()
 
@@ -201,7 +201,7 @@ def evaluate(projections, projection_steps):
     from neural_render.worker.stylegan import projection, sampling
     torch.set_num_threads(2)
     vgg, vgg_name = _vgg()
-    results = {"machine": f"{platform.processor() or platform.machine()}, {os.cpu_count()} cores",
+    results = {"machine": f"{machine.description()}",
                "date": time.strftime("%Y-%m-%d %H:%M"), "judge": vgg_name, "categories": {}}
     for category in CATEGORIES:
         _, train_images = _library_images(category, "train")

@@ -17,7 +17,6 @@ evaluator is reported. If it never does within the budget, the speed-up is at le
 import argparse
 import datetime
 import os
-import platform
 import subprocess
 import sys
 import tempfile
@@ -29,6 +28,7 @@ import torch
 if __name__ == "__main__":  # run as a file: scripts/ is the import root
     sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 import addon_path  # noqa: E402
+from bench import machine  # noqa: E402
 
 ROOT = addon_path.REPO_ROOT
 
@@ -271,7 +271,7 @@ def main():
     torch.set_num_threads(args.threads)
     from fixtures.stylize_fixtures import brush_painting, render_like_scene
     load = os.getloadavg()
-    print(f"## Stylize benchmark\n\nMachine: {platform.processor() or platform.machine()}, {os.cpu_count()} cores, "
+    print(f"## Stylize benchmark\n\nMachine: {machine.description()}, "
           f"torch {torch.__version__}, CPU, {args.threads} thread(s). Date: {datetime.datetime.now():%Y-%m-%d %H:%M}. "
           f"Load average at start: {load[0]:.2f} {load[1]:.2f} {load[2]:.2f} (ratios are "
           f"measured side by side in one run).\n\n"

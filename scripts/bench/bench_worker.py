@@ -28,6 +28,7 @@ import numpy as np
 if __name__ == "__main__":  # run as a file: scripts/ is the import root
     sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 import addon_path  # noqa: E402
+from bench import machine  # noqa: E402
 
 SIZES = {"512²": (512, 512), "2K 2048×1080": (1080, 2048), "4K 3840×2160": (2160, 3840)}
 
@@ -153,7 +154,7 @@ def main(argv=None):
     addon_path.install()
     repeats = 3 if args.quick else 9
 
-    print(f"Machine: {platform.machine()}, {os.cpu_count()} cores, Python {platform.python_version()}, "
+    print(f"Machine: {machine.description()}, Python {platform.python_version()}, "
           f"{platform.system()} {platform.release()}")
     print(f"Date: {time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime())}")
     print(f"Command: python scripts/bench/bench_worker.py {' '.join(argv if argv is not None else sys.argv[1:])}")

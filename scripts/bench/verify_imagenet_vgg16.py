@@ -20,12 +20,12 @@ cross-correlation (flax's Conv and torch's Conv2d alike).
 
 import datetime
 import os
-import platform
 import sys
 
 if __name__ == "__main__":  # run as a file: scripts/ is the import root
     sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 import addon_path  # noqa: E402
+from bench import machine  # noqa: E402
 
 LAYERS = ("relu1_2", "relu2_2", "relu3_3", "relu4_3", "relu5_3")
 
@@ -79,7 +79,7 @@ def main():
         for label, (network, shown) in candidates.items():
             cka = [linear_cka(pixel_features(network, shown, layer), reference[layer]) for layer in LAYERS]
             rows.append((label, cka))
-    print(f"ImageNet VGG16 check, {datetime.date.today()}, {platform.processor() or platform.machine()}, "
+    print(f"ImageNet VGG16 check, {datetime.date.today()}, {machine.description()}, "
           f"{len(images)} crops of {images.shape[-1]} px; command: scripts/bench/verify_imagenet_vgg16.py\n")
     print("| network vs HED VGG16 (linear CKA) | " + " | ".join(LAYERS) + " |")
     print("|---|" + "---|" * len(LAYERS))
