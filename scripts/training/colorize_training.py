@@ -27,9 +27,11 @@ from neural_render.worker.colorize import gamut_bins, rebalance
 from neural_render.worker.colorize.checkpoint import (FORMAT, FORMAT_VERSION, CheckpointError,  # noqa: F401
                                                       load_checkpoint, model_from_checkpoint)
 from neural_render.worker.colorize.model import DOWNSAMPLING, Eccv16Colorizer, normalise_lightness
+from training import colorize_backbone_init as backbone_init
 
 
 PRIOR_SAMPLE = 4_000_000
+BACKBONE_SAMPLE = 64       # crops the pretrained blocks' BatchNorms are matched on
 
 
 @dataclass
@@ -43,6 +45,15 @@ class TrainSettings:
     seed: int = 0
     rotate: bool = False       # also rotate crops by multiples of 90 degrees (textures have no "up")
     rebalance_mix: float = rebalance.UNIFORM_MIX   # lambda of the class rebalancing; 1 = plain cross-entropy
+    channels: tuple = None     # the eight blocks' channels (overrides width; see model.py)
+    backbone: str = ""         # "vgg16_imagenet": blocks 1-4 start as ImageNet VGG16's conv1-conv4
+    backbone_lr_scale: float = 1.0   # learning rate of those blocks relative to the rest
+
+    def __post_init__(self):
+        if self.channels is not None:
+            self.channels = tuple(int(value) for value in self.channels)
+        if self.backbone not in ("", "vgg16_imagenet"):
+            raise ValueError(f"unknown backbone start {self.backbone!r} (known: vgg16_imagenet)")
 
 
 def random_crops(lab_images, count, crop, generator, rotate=False):
@@ -80,10 +91,16 @@ def rebalanced_loss(logits, true_ab, centres, weights):
     return (pixel_weights * cross_entropy).mean()
 
 
-def adam_optimizer(model, settings, state=None):
-    """Adam over the model's trainable parameters, resumed from ``state["optimizer"]`` when given."""
-    optimizer = torch.optim.Adam([p for p in model.parameters() if p.requires_grad], lr=settings.learning_rate,
-                                 weight_decay=settings.weight_decay)
+def adam_optimizer(model, settings, state=None, slow=(), slow_scale=1.0):
+    """Adam over the model's trainable parameters, resumed from ``state["optimizer"]`` when given;
+    the parameters in ``slow`` (pretrained ones) learn at ``slow_scale`` times the rate."""
+    slow_ids = {id(parameter) for parameter in slow}
+    trainable = [p for p in model.parameters() if p.requires_grad]
+    groups = [{"params": [p for p in trainable if id(p) not in slow_ids]}]
+    if slow_ids:
+        groups.append({"params": [p for p in trainable if id(p) in slow_ids],
+                       "lr": settings.learning_rate * slow_scale})
+    optimizer = torch.optim.Adam(groups, lr=settings.learning_rate, weight_decay=settings.weight_decay)
     if state is not None and "optimizer" in state:
         optimizer.load_state_dict(state["optimizer"])
     return optimizer
@@ -123,12 +140,14 @@ class ColorizerTrainer:
             sample = np.concatenate([image[::stride, ::stride, 1:].reshape(-1, 2) for image in lab_images])
             self.prior = rebalance.empirical_prior(sample, centres)
             torch.manual_seed(settings.seed)
-            self.model = Eccv16Colorizer(centres, width=settings.width)
+            self.model = Eccv16Colorizer(centres, width=settings.width, channels=settings.channels)
+            if settings.backbone:
+                self._start_from_backbone()
             self.steps, self.seconds_trained, self.losses = 0, 0.0, []
             self.validation, self.provenance = [], dict(provenance or {})
         else:
             self.prior = np.asarray(state["prior"], dtype=np.float64)
-            self.model = Eccv16Colorizer(state["centres"].numpy(), width=settings.width)
+            self.model = Eccv16Colorizer(state["centres"].numpy(), width=settings.width, channels=settings.channels)
             self.model.load_state_dict(state["model"])
             self.steps, self.seconds_trained = int(state["steps"]), float(state["seconds_trained"])
             self.losses = [float(value) for value in state["losses"]]
@@ -141,7 +160,16 @@ class ColorizerTrainer:
         self.centres = torch.as_tensor(centres_np, device=device)
         self.weights = torch.as_tensor(rebalance.rebalancing_weights(self.prior, centres_np, settings.rebalance_mix),
                                        device=device)
-        self.optimizer = adam_optimizer(self.model, settings, state)
+        slow = backbone_init.backbone_parameters(self.model) if settings.backbone else ()
+        self.optimizer = adam_optimizer(self.model, settings, state, slow, settings.backbone_lr_scale)
+
+    def _start_from_backbone(self):
+        """ImageNet VGG16's conv1-conv4 as blocks 1-4, BatchNorms matched on a sample of crops."""
+        from neural_render.worker.backbones import vgg16_imagenet
+        sample_generator = torch.Generator().manual_seed(self.settings.seed + 1)
+        crops = random_crops(self.lab_images, BACKBONE_SAMPLE, self.settings.crop, sample_generator)
+        lightness, _ = targets_at_output(crops)
+        backbone_init.initialise_from_vgg16(self.model, vgg16_imagenet.load("cpu"), lightness)
 
     def step(self):
         self.model.train()
@@ -193,14 +221,23 @@ def trainer_from_checkpoint(payload, lab_images, device, overrides=None, provena
     return ColorizerTrainer(settings, lab_images, device, state=payload, provenance=provenance)
 
 
+def best_checkpoint_path(checkpoint_path):
+    """Where ``train`` keeps the checkpoint of the lowest validation loss beside ``checkpoint_path``."""
+    root, extension = os.path.splitext(checkpoint_path)
+    return f"{root}.best{extension or '.pt'}"
+
+
 def train(trainer, seconds=None, steps=None, report=None, checkpoint_path=None, checkpoint_every=60.0,
           report_every=0.5, validate=None, validate_every=600.0, should_stop=None):
     """Train for ``seconds`` and/or ``steps`` more steps (whichever ends first), reporting
     ``report(fraction, message)`` and checkpointing atomically; on any exception raised by ``report``
     (a cancel) the model is saved first. ``validate()`` (a held-out loss) is recorded in
     ``trainer.validation`` as (step, value) every ``validate_every`` seconds and at the end: the
-    validation curve. ``should_stop()`` is asked between steps (a signal handler's flag): when it
-    says so the checkpoint is saved and the summary says ``"stopped": True``. Returns a summary."""
+    validation curve; whenever a validation loss is the lowest so far, that state is also saved to
+    ``best_checkpoint_path(checkpoint_path)`` (the held-out curve of a small data set can rise while
+    training goes on: the best point is the model to keep). ``should_stop()`` is asked between steps
+    (a signal handler's flag): when it says so the checkpoint is saved and the summary says
+    ``"stopped": True``. Returns a summary."""
     if seconds is None and steps is None:
         raise ValueError("give a time budget, a step count or both")
     start = last_report = last_save = last_validation = time.monotonic()
@@ -208,7 +245,12 @@ def train(trainer, seconds=None, steps=None, report=None, checkpoint_path=None, 
 
     def record_validation():
         if validate is not None and (not trainer.validation or trainer.validation[-1][0] != trainer.steps):
-            trainer.validation.append((trainer.steps, float(validate())))
+            value = float(validate())
+            best = min((entry[1] for entry in trainer.validation), default=math.inf)
+            trainer.validation.append((trainer.steps, value))
+            if checkpoint_path and value < best:
+                trainer.seconds_trained = seconds_before + time.monotonic() - start
+                save_checkpoint(best_checkpoint_path(checkpoint_path), trainer.payload())
 
     def save():
         trainer.seconds_trained = seconds_before + time.monotonic() - start

@@ -9,7 +9,10 @@
 keeping only the left 70 % of each; the right 25 % is held out, and ``--evaluate`` scores it against
 the "predict the mean a*b*" baseline at the end. Checkpoints are written atomically every
 ``--checkpoint-every`` seconds, at the end and on Ctrl-C; ``--resume`` continues one (same settings).
-Runs on the GPU when there is one (``--device``).
+With a validation curve (``--library``) the state at its lowest point is kept beside ``--out`` as
+``<out>.best.pt``: that, not the last state, is the model to export. ``--backbone vgg16_imagenet``
+starts blocks 1-4 from ImageNet VGG16 (colorize_backbone_init.py). Runs on the GPU when there is one
+(``--device``).
 """
 
 import argparse
@@ -108,6 +111,12 @@ def parse_args(argv=None):
     parser.add_argument("--learning-rate", type=float, default=1e-3)
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--rotate", action="store_true", help="also rotate crops by multiples of 90 degrees")
+    parser.add_argument("--channels", type=int, nargs=8, metavar="C",
+                        help="the eight blocks' channels (overrides --width), e.g. 64 128 256 512 128 128 128 64")
+    parser.add_argument("--backbone", choices=("vgg16_imagenet",),
+                        help="start blocks 1-4 from ImageNet VGG16's conv1-conv4 (needs --channels 64 128 256 512 ...)")
+    parser.add_argument("--backbone-lr-scale", type=float, default=1.0,
+                        help="learning rate of the pretrained blocks relative to the rest")
     parser.add_argument("--rebalance-mix", type=float, default=0.5,
                         help="lambda of the class rebalancing (Zhang et al.: 0.5; 1 = plain cross-entropy)")
     parser.add_argument("--validate-every", type=float, default=600.0,
@@ -191,12 +200,16 @@ def main(argv=None):
         else:
             settings = training.TrainSettings(width=args.width, crop=args.crop, batch_size=args.batch_size,
                                               learning_rate=args.learning_rate, long_side=args.long_side,
-                                              seed=args.seed, rotate=args.rotate, rebalance_mix=args.rebalance_mix)
+                                              seed=args.seed, rotate=args.rotate, rebalance_mix=args.rebalance_mix,
+                                              channels=args.channels, backbone=args.backbone or "",
+                                              backbone_lr_scale=args.backbone_lr_scale)
             trainer = training.ColorizerTrainer(settings, train_images, device, provenance=provenance)
     except (training_data.TrainingDataError, training.CheckpointError, LibraryError, ValueError) as error:
         print(f"train_colorizer: error: {error}", file=sys.stderr)
         return 2
-    print(f"train_colorizer: {len(train_images)} images, {trainer.model.bins} bins, width {trainer.settings.width}, "
+    shape = (f"channels {trainer.model.channels}" if trainer.settings.channels else f"width {trainer.settings.width}") + \
+        (f", from {trainer.settings.backbone}" if trainer.settings.backbone else "")
+    print(f"train_colorizer: {len(train_images)} images, {trainer.model.bins} bins, {shape}, "
           f"device {device}, starting at step {trainer.steps}", file=sys.stderr)
     started = time.monotonic()
     summary = run_chunk("train_colorizer", trainer, args,
@@ -208,6 +221,9 @@ def main(argv=None):
     report = dict(summary, checkpoint=args.out, wall_seconds=round(time.monotonic() - started, 1))
     if trainer.validation:
         report["validation"] = trainer.validation[-5:]
+        best_step, best_loss = min(trainer.validation, key=lambda entry: entry[1])
+        report["best"] = {"step": best_step, "loss": best_loss,
+                          "checkpoint": training.best_checkpoint_path(args.out)}
     if args.evaluate:
         report["heldout"] = evaluation.evaluate(trainer.model, heldout, evaluation.mean_ab(train_images), device,
                                                 network_size=trainer.settings.long_side)

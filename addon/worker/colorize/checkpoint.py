@@ -23,7 +23,9 @@ def load_checkpoint(path, expected_format=FORMAT):
 
 
 def model_from_checkpoint(payload):
-    return _loaded(lambda: Eccv16Colorizer(payload["centres"].numpy(), width=payload["settings"]["width"]), payload)
+    settings = payload["settings"]
+    return _loaded(lambda: Eccv16Colorizer(payload["centres"].numpy(), width=settings["width"],
+                                           channels=settings.get("channels")), payload)
 
 
 def hint_model_from_checkpoint(payload):

@@ -11,7 +11,9 @@ bias-free 1x1 convolution ``model_out`` (313 -> 2) whose weights are the bin cen
 convention for every width: ``model_out`` holds the centres its logits refer to, which is how a
 model always carries its own bin set (the released 313 or the 262 derived in gamut_bins.py).
 Smaller widths scale every layer's channels, so a model small enough to train on a CPU has the same
-structure.
+structure. ``channels`` sets the eight blocks' channels directly instead: blocks 1-4 at the released
+(64, 128, 256, 512) are VGG16's conv1-conv4 with strided convolutions for its pooling, which is how a
+model starts from ImageNet features (scripts/training/colorize_backbone_init.py) with a small rest.
 """
 
 import numpy as np
@@ -46,13 +48,19 @@ def _block(in_channels, out_channels, convs, last_stride=1, dilation=1):
 
 
 class Eccv16Colorizer(nn.Module):
-    def __init__(self, centres, width=1.0):
+    def __init__(self, centres, width=1.0, channels=None):
         super().__init__()
         centres = torch.as_tensor(np.array(centres, dtype=np.float32))
         if centres.ndim != 2 or centres.shape[1] != 2:
             raise ValueError(f"bin centres must be (Q, 2), got {tuple(centres.shape)}")
         self.width = float(width)
-        c = [max(4, int(round(channels * self.width))) for channels in _FULL_CHANNELS]
+        if channels is None:
+            c = [max(4, int(round(full * self.width))) for full in _FULL_CHANNELS]
+        else:
+            c = [int(value) for value in channels]
+            if len(c) != len(_FULL_CHANNELS) or min(c) < 1:
+                raise ValueError(f"channels must be {len(_FULL_CHANNELS)} positive block widths, got {channels}")
+        self.channels = tuple(c)
         self.model1 = _block(1, c[0], _CONVS[0], last_stride=2)
         self.model2 = _block(c[0], c[1], _CONVS[1], last_stride=2)
         self.model3 = _block(c[1], c[2], _CONVS[2], last_stride=2)
