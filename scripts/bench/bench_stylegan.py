@@ -5,6 +5,7 @@ validation crops; plus 2048 px generation time, style mixing and projection.
     .venv/bin/python scripts/bench/bench_stylegan.py train --minutes 45      # six runs at once
     .venv/bin/python scripts/bench/bench_stylegan.py train --minutes 30      # continues them (resumable)
     .venv/bin/python scripts/bench/bench_stylegan.py evaluate                # figures and pictures
+    .venv/bin/python scripts/bench/bench_stylegan.py speed [--model M.nrgan]  # 2048 px generation only
 
 Training: every model of every category is one ``neural-render`` process with one torch thread, all
 started together, so they share the CPU equally and each gets the same wall time. Models and working
@@ -226,15 +227,8 @@ def evaluate(projections, projection_steps):
         stylegan_path = model_path(category, "stylegan")
         if not os.path.exists(stylegan_path):
             continue
-        from neural_render.worker.stylegan.model import StyleGan
-        model = StyleGan.load(stylegan_path)
+        model, times, big = generation_seconds(stylegan_path)
         generator = model.sampler
-        sampling.generate(generator, model.scale, 2048, 2048, seed=0)
-        times = []
-        for seed in range(5):
-            started = time.perf_counter()
-            big = sampling.generate(generator, model.scale, 2048, 2048, seed=seed)
-            times.append(time.perf_counter() - started)
         entry["generate_2048_s"] = statistics.median(times)
         entry["seam_ratio_2048"] = seam_ratio(np.clip(linear_to_srgb(big), 0, 1))
         tiles = [np.clip(linear_to_srgb(sampling.generate(generator, model.scale, 256, 256, seed)), 0, 1)
@@ -276,6 +270,31 @@ def evaluate(projections, projection_steps):
     print_table(results)
 
 
+def generation_seconds(path, repeats=5, side=2048):
+    """(model, wall seconds of ``repeats`` tileable side² generations after one warm-up, the last
+    image). The time depends on the architecture and the size, not on how far the model trained."""
+    from neural_render.worker.stylegan import sampling
+    from neural_render.worker.stylegan.model import StyleGan
+    model = StyleGan.load(path)
+    sampling.generate(model.sampler, model.scale, side, side, seed=0)
+    times = []
+    for seed in range(repeats):
+        started = time.perf_counter()
+        image = sampling.generate(model.sampler, model.scale, side, side, seed=seed)
+        times.append(time.perf_counter() - started)
+    return model, times, image
+
+
+def speed(paths):
+    import torch
+    torch.set_num_threads(2)
+    print(f"StyleGAN generation, {machine.description()}, torch threads 2, {time.strftime('%Y-%m-%d %H:%M')}")
+    for path in paths or [model_path(category, "stylegan") for category in CATEGORIES]:
+        model, times, _ = generation_seconds(path)
+        print(f"- {os.path.basename(path)} (step {model.steps}): 2048x2048 tileable median "
+              f"{statistics.median(times):.2f} s of {len(times)} ({', '.join(f'{t:.2f}' for t in times)})")
+
+
 def print_table(results):
     print(f"\nRun {results['date']} on {results['machine']}; judge: {results['judge']} features.\n")
     print("| category | model | steps | KID x 1e3 (+- std) | diversity |")
@@ -305,9 +324,14 @@ def main(argv=None):
     evaluate_parser = commands.add_parser("evaluate")
     evaluate_parser.add_argument("--projections", type=int, default=6)
     evaluate_parser.add_argument("--projection-steps", type=int, default=300)
+    speed_parser = commands.add_parser("speed", help="only the 2048 px generation time")
+    speed_parser.add_argument("--model", action="append", default=[],
+                              help="a StyleGAN model file (default: the benchmark's two)")
     args = parser.parse_args(argv)
     if args.command == "train":
         train(args.minutes)
+    elif args.command == "speed":
+        speed(args.model)
     else:
         evaluate(args.projections, args.projection_steps)
 
