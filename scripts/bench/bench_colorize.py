@@ -27,7 +27,6 @@ MATCAP_PAIRS = (("clay_brown", "clay_warm"), ("red_wax", "hard_surface_red"),
 
 
 def reference_pairs():
-    import glob
     from training import colorize_training_data as training_data
     from training import train_colorizer
     paths = train_colorizer.bundled_image_paths()
@@ -44,7 +43,6 @@ def reference_pairs():
 
 
 def bench_reference(device):
-    import torch
     from neural_render.worker.backbones import vgg16
     from fixtures import colorize_metrics as metrics
     from neural_render.worker.colorize import decode, lab, reference
@@ -132,7 +130,7 @@ def bench_auto_speed(device):
 
 def picture(path, reference_rows, device):
     from PIL import Image
-    from neural_render.worker.colorize import decode, lab, scribbles, weights, inference
+    from neural_render.worker.colorize import lab, weights, inference
     loaded = weights.choose_model(model="bundled")
     chosen = [row for row in reference_rows if row["name"] in ("sunset", "forest", "clay_brown <- clay_warm")]
     tiles = []

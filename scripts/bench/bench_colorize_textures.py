@@ -288,7 +288,6 @@ def main(argv=None):
               f"colourfulness {ours['colourfulness_ratio']:.0%} of the truth's (needs ≥ 60 %).", ""]
     lines += [f"Hints ({len(hint_images)} textures, every {HINT_STRIDE}nd; the same 10 simulated points per "
               "texture for every method, each carrying the mean true colour of a 1-9 px patch):", ""] + table(hint_results, list(hint_methods))
-    learned, levin = hint_results[f"learned hints ({HINT_POINTS} points)"], hint_results[f"Levin solve ({HINT_POINTS} points)"]
     paired = np.array([a["psnr"] - b["psnr"] for a, b in zip(hint_rows[f"learned hints ({HINT_POINTS} points)"],
                                                             hint_rows["automatic, T=0.38"])])
     paired_levin = np.array([a["psnr"] - b["psnr"] for a, b in zip(hint_rows[f"learned hints ({HINT_POINTS} points)"],
