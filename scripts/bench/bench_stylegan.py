@@ -202,7 +202,7 @@ def evaluate(projections, projection_steps):
     from neural_render.worker.stylegan import projection, sampling
     torch.set_num_threads(2)
     vgg, vgg_name = _vgg()
-    results = {"machine": f"{machine.description()}",
+    results = {"machine": machine.description(),
                "date": time.strftime("%Y-%m-%d %H:%M"), "judge": vgg_name, "categories": {}}
     for category in CATEGORIES:
         _, train_images = _library_images(category, "train")

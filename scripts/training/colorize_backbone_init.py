@@ -21,6 +21,7 @@ import torch
 
 from neural_render.worker.colorize.model import _FULL_CHANNELS
 
+BACKBONES = ("vgg16_imagenet",)                   # the starts TrainSettings.backbone may name
 VGG_BLOCKS = 4                                    # conv1 ... conv4 (ten convolutions)
 IMAGENET_MEAN = (0.485, 0.456, 0.406)
 IMAGENET_STD = (0.229, 0.224, 0.225)

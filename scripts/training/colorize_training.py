@@ -52,8 +52,8 @@ class TrainSettings:
     def __post_init__(self):
         if self.channels is not None:
             self.channels = tuple(int(value) for value in self.channels)
-        if self.backbone not in ("", "vgg16_imagenet"):
-            raise ValueError(f"unknown backbone start {self.backbone!r} (known: vgg16_imagenet)")
+        if self.backbone and self.backbone not in backbone_init.BACKBONES:
+            raise ValueError(f"unknown backbone start {self.backbone!r} (known: {', '.join(backbone_init.BACKBONES)})")
 
 
 def random_crops(lab_images, count, crop, generator, rotate=False):

@@ -76,8 +76,8 @@ def main(argv=None):
     provenance = payload.get("provenance", {})
     parameters = sum(value.numel() for key, value in payload["model"].items()
                      if value.is_floating_point() and "running" not in key and not key.startswith("model_out"))
-    card = {"title": TITLES[args.name], "trained_on": _trained_on(provenance), "licence": _licence_line(provenance, payload["settings"]),
-            "parameters": parameters, "settings": payload["settings"], "steps": payload["steps"],
+    card = {"title": TITLES[args.name], "trained_on": _trained_on(provenance),
+            "licence": _licence_line(provenance, payload["settings"]), "parameters": parameters, "settings": payload["settings"], "steps": payload["steps"],
             "hours_trained": round(payload["seconds_trained"] / 3600.0, 2),
             "validation_curve": payload.get("validation", []), "command": provenance.get("command"),
             "data": provenance.get("data"), "source_checkpoint": os.path.basename(args.checkpoint),

@@ -93,6 +93,8 @@ def parse_chunk_args(parser, argv):
 
 
 def parse_args(argv=None):
+    addon_path.install()   # the backbone choices come from the training code, which imports the add-on
+    from training import colorize_backbone_init as backbone_init
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     source = parser.add_mutually_exclusive_group(required=True)
     source.add_argument("--images", metavar="FOLDER", help="folder of colour images (searched recursively)")
@@ -113,7 +115,7 @@ def parse_args(argv=None):
     parser.add_argument("--rotate", action="store_true", help="also rotate crops by multiples of 90 degrees")
     parser.add_argument("--channels", type=int, nargs=8, metavar="C",
                         help="the eight blocks' channels (overrides --width), e.g. 64 128 256 512 128 128 128 64")
-    parser.add_argument("--backbone", choices=("vgg16_imagenet",),
+    parser.add_argument("--backbone", choices=backbone_init.BACKBONES,
                         help="start blocks 1-4 from ImageNet VGG16's conv1-conv4 (needs --channels 64 128 256 512 ...)")
     parser.add_argument("--backbone-lr-scale", type=float, default=1.0,
                         help="learning rate of the pretrained blocks relative to the rest")
@@ -207,8 +209,9 @@ def main(argv=None):
     except (training_data.TrainingDataError, training.CheckpointError, LibraryError, ValueError) as error:
         print(f"train_colorizer: error: {error}", file=sys.stderr)
         return 2
-    shape = (f"channels {trainer.model.channels}" if trainer.settings.channels else f"width {trainer.settings.width}") + \
-        (f", from {trainer.settings.backbone}" if trainer.settings.backbone else "")
+    shape = f"channels {trainer.model.channels}" if trainer.settings.channels else f"width {trainer.settings.width}"
+    if trainer.settings.backbone:
+        shape += f", from {trainer.settings.backbone}"
     print(f"train_colorizer: {len(train_images)} images, {trainer.model.bins} bins, {shape}, "
           f"device {device}, starting at step {trainer.steps}", file=sys.stderr)
     started = time.monotonic()
