@@ -122,18 +122,23 @@ def _shift(scene_factory, seed):
     return description["camera"]["column_shift"]
 
 
-def test_training_runs_in_chunks_resumes_and_exports_a_model_the_job_runs(tmp_path, monkeypatch, capsys):
-    """The training script end to end on tiny made-up scenes: a chunk, a resumed chunk, the export, and
-    the exported file relighting through the worker job."""
-    from training import train_relight_image
-    monkeypatch.setattr(environments, "TURN_STEP_DEG", 90.0)  # 4 turns per HDRI: the cache in seconds
-    rng = np.random.default_rng(3)
+def _tiny_scenes(tmp_path, rng):
     scenes = tmp_path / "scenes"
     scenes.mkdir()
     for split, seed in (("train", 0), ("train", 1), ("validation", 500000)):
         lights = rng.random((GRID_ROWS * GRID_COLUMNS, 32, 32, 3)).astype(np.float16) * 0.05
         scene_store.write_scene(scene_store.scene_path(str(scenes), split, seed), lights, np.ones((32, 32)),
                                 environment_grid.grid_directions(), (GRID_COLUMNS, GRID_ROWS), {"samples": 1})
+    return scenes
+
+
+def test_training_runs_in_chunks_resumes_and_exports_a_model_the_job_runs(tmp_path, monkeypatch, capsys):
+    """The training script end to end on tiny made-up scenes: a chunk, a resumed chunk, the export, and
+    the exported file relighting through the worker job."""
+    from training import train_relight_image
+    monkeypatch.setattr(environments, "TURN_STEP_DEG", 90.0)  # 4 turns per HDRI: the cache in seconds
+    rng = np.random.default_rng(3)
+    scenes = _tiny_scenes(tmp_path, rng)
     work = tmp_path / "work"
     common = ["--scenes", str(scenes), "--work", str(work), "--batch-size", "2", "--crop", "32",
               "--validate-minutes", "100"]
@@ -152,3 +157,39 @@ def test_training_runs_in_chunks_resumes_and_exports_a_model_the_job_runs(tmp_pa
     out = run_job("relight_image.apply", {"colour": [1.0, 0.5, 0.25], "weights_path": str(model)},
                   {"image": rng.random((40, 40, 3)).astype(np.float32)})
     assert out["relit"].shape == (40, 40, 4) and np.isfinite(out["relit"]).all()
+
+
+def test_a_new_run_can_start_from_a_model_file_and_records_its_lineage(tmp_path, monkeypatch):
+    """--init-from: the run's network starts as the file's (float16 as shipped), its card names the file
+    it grew from, and --select-by picks the best network by the known-source figure."""
+    from training import train_relight_image
+    from neural_render.worker.relight_image.network import WIDTHS, RelightUNet
+    monkeypatch.setattr(environments, "TURN_STEP_DEG", 90.0)
+    scenes = _tiny_scenes(tmp_path, np.random.default_rng(4))
+    common = ["--scenes", str(scenes), "--batch-size", "2", "--crop", "32", "--validate-minutes", "100"]
+    train_relight_image.main(common + ["--work", str(tmp_path / "first"), "--minutes", "0.02"])
+    parent = tmp_path / "parent.pt"
+    train_relight_image.main(["--work", str(tmp_path / "first"), "--export", str(parent)])
+    child_work = tmp_path / "child"
+    train_relight_image.main(common + ["--work", str(child_work), "--minutes", "0", "--init-from", str(parent),
+                                       "--select-by", "psnr_known_source", "--known-source-rate", "0.75"])
+    state = torch.load(str(child_work / "state.pt"), weights_only=False)
+    assert state["step"] == 0
+    shipped = torch.load(str(parent), weights_only=True)["network"]
+    fresh = RelightUNet(WIDTHS).state_dict()
+    changed = [key for key, value in shipped.items() if value.is_floating_point() and value.float().std() > 0
+               and not torch.equal(fresh[key], value.float())]
+    assert changed, "the parent must differ from a fresh network for this test to tell them apart"
+    for key, value in shipped.items():
+        assert torch.equal(state["network"][key], value.float() if value.is_floating_point() else value), key
+    best = torch.load(str(child_work / "best.pt"), weights_only=True)
+    assert best["validation"]["psnr_known_source"] == state["best_psnr"]
+    assert best["settings"]["known_source_rate"] == 0.75
+    child = tmp_path / "child_model.pt"
+    train_relight_image.main(["--work", str(child_work), "--export", str(child)])
+    card = json.loads((tmp_path / "child_model.json").read_text())
+    assert card["provenance"]["initialised_from"]["file"] == "parent.pt"
+    assert card["provenance"]["initialised_from"]["step"] == torch.load(str(parent), weights_only=True)["step"]
+    assert card["provenance"]["selected_by"] == "psnr_known_source"
+    with pytest.raises(SystemExit, match="picks its best network by psnr_known_source"):
+        train_relight_image.main(common + ["--work", str(child_work), "--minutes", "0", "--known-source-rate", "0.75"])

@@ -59,9 +59,9 @@ def losses(model, batch, vgg=None, known_mask=None):
                    "environment": environment.item()}
 
 
-def training_step(model, optimiser, batch, vgg, rng):
+def training_step(model, optimiser, batch, vgg, rng, known_source_rate=KNOWN_SOURCE_RATE):
     model.train()
-    known = torch.as_tensor(rng.random(len(batch["image"])) < KNOWN_SOURCE_RATE)
+    known = torch.as_tensor(rng.random(len(batch["image"])) < known_source_rate)
     total, parts = losses(model, batch, vgg, known)
     optimiser.zero_grad(set_to_none=True)
     total.backward()

@@ -39,6 +39,7 @@ from training.relight_data import environments, scene_store  # noqa: E402
 from training.relight_data.pairs import PairMaker  # noqa: E402
 
 TITLE = "Single-image relighting (U-Net trained on virtual light stages)"
+SELECTION_METRICS = ("psnr", "psnr_known_source")
 
 
 def parse(argv=None):
@@ -57,6 +58,15 @@ def parse(argv=None):
     parser.add_argument("--threads", type=int, default=0, help="torch threads (0: torch's default)")
     parser.add_argument("--device", default="cuda" if torch.cuda.is_available() else "cpu")
     parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--known-source-rate", type=float, default=training.KNOWN_SOURCE_RATE,
+                        help="the share of samples whose decoder is given the true source world instead of "
+                             "its estimate")
+    parser.add_argument("--init-from", metavar="MODEL",
+                        help="a new run starts from this model file's network (e.g. the bundled one, to train "
+                             "it on more scenes) with a fresh optimiser; ignored when resuming")
+    parser.add_argument("--select-by", choices=SELECTION_METRICS, default="psnr",
+                        help="the validation figure that picks the best network: psnr (source world estimated "
+                             "from the image) or psnr_known_source (source world given)")
     parser.add_argument("--export", help="write the best network as a shippable model file and stop")
     return parser.parse_args(argv)
 
@@ -86,6 +96,25 @@ def export(work, destination):
     print(f"exported step {best['step']} (validation {best['validation']}) to {destination}")
 
 
+def _initialise(model, path, settings):
+    """Load a model file's network into ``model`` for a new run; returns its lineage for the provenance
+    (the file's own step, training time and scenes, so the exported card says what it grew from)."""
+    from neural_render.worker.relight_image.checkpoint import CheckpointError, load_checkpoint, network_from_checkpoint
+    try:
+        payload = load_checkpoint(path)
+        if list(payload["settings"]["widths"]) != settings["widths"]:
+            raise CheckpointError(f"its widths {payload['settings']['widths']} are not {settings['widths']}")
+        model.load_state_dict(network_from_checkpoint(payload).state_dict())
+    except (CheckpointError, OSError, KeyError) as error:
+        sys.exit(f"--init-from {path}: {error}")
+    earlier = payload.get("provenance", {})
+    lineage = {"file": os.path.basename(path), "step": payload.get("step"),
+               "minutes_trained": round(payload.get("trained_seconds", 0.0) / 60, 1),
+               "train_scenes": earlier.get("train_scenes"), "command": payload.get("command")}
+    print(f"starting from {path} (step {lineage['step']}, {lineage['train_scenes']} training scenes)", flush=True)
+    return lineage
+
+
 def _load_split(folder, split, skip=0):
     lights, alpha, directions, grid = scene_store.load_split(folder, split, skip=skip)
     if tuple(grid) != (GRID_COLUMNS, GRID_ROWS):
@@ -95,6 +124,8 @@ def _load_split(folder, split, skip=0):
 
 def main(argv=None):
     args = parse(argv)
+    if not 0.0 <= args.known_source_rate <= 1.0:
+        sys.exit(f"--known-source-rate must be between 0 and 1, not {args.known_source_rate}")
     if args.export:
         export(args.work, args.export)
         return
@@ -108,7 +139,7 @@ def main(argv=None):
     optimiser = torch.optim.Adam(model.parameters(), args.learning_rate)
     settings = {"widths": list(WIDTHS), "grid": [GRID_COLUMNS, GRID_ROWS], "head": "transport", "crop": args.crop,
                 "batch_size": args.batch_size, "perceptual_weight": training.PERCEPTUAL_WEIGHT,
-                "environment_weight": training.ENVIRONMENT_WEIGHT, "known_source_rate": training.KNOWN_SOURCE_RATE,
+                "environment_weight": training.ENVIRONMENT_WEIGHT, "known_source_rate": args.known_source_rate,
                 "seed": args.seed}
     rng = np.random.default_rng(args.seed)
     step, trained, history, best_psnr = 0, 0.0, [], -float("inf")
@@ -120,7 +151,12 @@ def main(argv=None):
         optimiser.load_state_dict(state["optimiser"])
         step, trained, history, best_psnr = state["step"], state["trained_seconds"], state["history"], state["best_psnr"]
         rng.bit_generator.state = state["rng"]
+        if state.get("select_by", "psnr") != args.select_by:
+            sys.exit(f"{state_path} picks its best network by {state.get('select_by', 'psnr')}, not {args.select_by}")
         print(f"resumed at step {step} ({trained / 60:.1f} min trained, best validation {best_psnr:.2f} dB)")
+        initialised_from = state.get("initialised_from")
+    else:
+        initialised_from = _initialise(model, args.init_from, settings) if args.init_from else None
     cache = os.path.join(args.scenes, "environments")
     train = PairMaker(*_load_split(args.scenes, "train"), environments.EnvironmentSampler("train", cache))
     held_out = PairMaker(*_load_split(args.scenes, "validation"), environments.EnvironmentSampler("validation", cache))
@@ -140,14 +176,18 @@ def main(argv=None):
                   "validation_hdris": list(environments.VALIDATION_HDRIS),
                   "train_hdris": environments.hdri_names("train"),
                   "scene_capture": scene_store.read_scene(scene_store.scene_files(args.scenes, "train")[0]).description
-                  .get("samples"), "perceptual_backbone": "vgg16 (ImageNet)" if vgg is not None else None}
+                  .get("samples"), "perceptual_backbone": "vgg16 (ImageNet)" if vgg is not None else None,
+                  "selected_by": args.select_by}
+    if initialised_from:
+        provenance["initialised_from"] = initialised_from
     command = " ".join(["train_relight_image.py"] + (sys.argv[1:] if argv is None else list(argv)))
     should_stop, _ = install_stop_handlers()
 
     def checkpoint():
         save_atomically(state_path, {"settings": settings, "network": model.state_dict(), "optimiser": optimiser.state_dict(),
                           "step": step, "trained_seconds": trained, "history": history, "best_psnr": best_psnr,
-                          "rng": rng.bit_generator.state})
+                          "rng": rng.bit_generator.state, "initialised_from": initialised_from,
+                          "select_by": args.select_by})
 
     def take_new_scenes():
         """The capture may still be running: scenes it finished since are added to the training set."""
@@ -161,8 +201,8 @@ def main(argv=None):
         result = training.validate(model, validation_batch)
         history.append({"step": step, "minutes": round(trained / 60, 2), **result})
         print(f"step {step}: validation {json.dumps({k: round(v, 3) for k, v in result.items()})}", flush=True)
-        if result["psnr"] > best_psnr:
-            best_psnr = result["psnr"]
+        if result[args.select_by] > best_psnr:
+            best_psnr = result[args.select_by]
             save_atomically(os.path.join(args.work, "best.pt"),
                  {"settings": settings, "network": {k: v.cpu() for k, v in model.state_dict().items()},
                   "provenance": provenance, "validation": result, "history": history, "step": step,
@@ -177,7 +217,7 @@ def main(argv=None):
         for group in optimiser.param_groups:  # cosine decay to 5% over the planned steps
             group["lr"] = args.learning_rate * (0.05 + 0.95 * 0.5 * (1.0 + np.cos(np.pi * progress)))
         batch = {key: value.to(device) for key, value in train.batch(rng, args.batch_size, args.crop).items()}
-        running.append(training.training_step(model, optimiser, batch, vgg, rng))
+        running.append(training.training_step(model, optimiser, batch, vgg, rng, args.known_source_rate))
         step += 1
         trained += time.monotonic() - tick
         if step % 25 == 0:
