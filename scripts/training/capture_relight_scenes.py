@@ -2,7 +2,7 @@
 """Capture random scenes with the virtual light stage: the relighting network's training data.
 
     .venv/bin/python scripts/training/capture_relight_scenes.py [--out .cache/relight_scenes]
-        [--train 300] [--validation 30] [--size 128] [--samples 8] [--columns 16] [--rows 8]
+        [--train 300] [--validation 30] [--size 128] [--samples 8] [--columns 16] [--rows 8] [--shard I/N]
 
 Each scene (``relight_data/scene_factory.py``) is rendered once per light of a columns x rows lat-long
 grid by the product's own light stage (``blender/relight/capture.py``) and stored as one float16 file
@@ -68,7 +68,16 @@ def main(argv=None):
     parser.add_argument("--samples", type=int, default=8, help="Cycles samples per light")
     parser.add_argument("--columns", type=int, default=16)
     parser.add_argument("--rows", type=int, default=8)
+    parser.add_argument("--shard", default="0/1", metavar="I/N",
+                        help="capture only every N-th missing scene from the I-th: run N processes, I = 0..N-1, "
+                             "to use the cores a single Cycles process leaves idle (its file writes, set-up)")
     args = parser.parse_args(argv)
+    try:
+        shard, shards = (int(part) for part in args.shard.split("/"))
+        if not 0 <= shard < shards:
+            raise ValueError
+    except ValueError:
+        parser.error(f"--shard must be I/N with 0 <= I < N, not {args.shard!r}")
     addon_path.install()
     import bpy  # noqa: F401  (the factory and the light stage run in Blender)
     from neural_render.blender.relight.capture import capture_light_stage
@@ -81,7 +90,7 @@ def main(argv=None):
     todo = [("validation", VALIDATION_SEED_BASE + i) for i in range(args.validation)] + \
            [("train", i) for i in range(args.train)]
     todo = [(split, seed) for split, seed in todo
-            if not os.path.exists(scene_store.scene_path(args.out, split, seed))]
+            if not os.path.exists(scene_store.scene_path(args.out, split, seed))][shard::shards]
     print(f"capture_relight_scenes: {len(todo)} scenes to capture into {args.out}", file=sys.stderr)
     libraries = {}
     started = time.monotonic()
