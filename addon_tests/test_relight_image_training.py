@@ -193,3 +193,14 @@ def test_a_new_run_can_start_from_a_model_file_and_records_its_lineage(tmp_path,
     assert card["provenance"]["selected_by"] == "psnr_known_source"
     with pytest.raises(SystemExit, match="picks its best network by psnr_known_source"):
         train_relight_image.main(common + ["--work", str(child_work), "--minutes", "0", "--known-source-rate", "0.75"])
+
+
+def test_capture_shards_split_the_missing_scenes_between_processes():
+    from training.capture_relight_scenes import parse_shard
+    assert parse_shard("0/1") == (0, 1) and parse_shard("1/2") == (1, 2)
+    todo = list(range(7))
+    parts = [todo[i::n] for i, n in (parse_shard("0/3"), parse_shard("1/3"), parse_shard("2/3"))]
+    assert sorted(sum(parts, [])) == todo and not set(parts[0]) & set(parts[1])
+    for bad in ("2/2", "1", "a/b", "-1/2", "0/0"):
+        with pytest.raises(ValueError, match="I/N"):
+            parse_shard(bad)

@@ -58,6 +58,17 @@ def in_camera_frame(lights, columns, rows, shift):
     return np.roll(grid, -shift, axis=1).reshape(lights.shape)
 
 
+def parse_shard(text):
+    """'I/N' -> (I, N) with 0 <= I < N; the I-th of N processes takes missing scenes I, I + N, ..."""
+    try:
+        shard, shards = (int(part) for part in text.split("/"))
+    except ValueError:
+        shard, shards = -1, 0
+    if not 0 <= shard < shards:
+        raise ValueError(f"--shard must be I/N with 0 <= I < N, not {text!r}")
+    return shard, shards
+
+
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--out", default=DEFAULT_OUT)
@@ -73,11 +84,9 @@ def main(argv=None):
                              "to use the cores a single Cycles process leaves idle (its file writes, set-up)")
     args = parser.parse_args(argv)
     try:
-        shard, shards = (int(part) for part in args.shard.split("/"))
-        if not 0 <= shard < shards:
-            raise ValueError
-    except ValueError:
-        parser.error(f"--shard must be I/N with 0 <= I < N, not {args.shard!r}")
+        shard, shards = parse_shard(args.shard)
+    except ValueError as error:
+        parser.error(str(error))
     addon_path.install()
     import bpy  # noqa: F401  (the factory and the light stage run in Blender)
     from neural_render.blender.relight.capture import capture_light_stage
