@@ -184,6 +184,8 @@ def test_a_new_run_can_start_from_a_model_file_and_records_its_lineage(tmp_path,
         assert torch.equal(state["network"][key], value.float() if value.is_floating_point() else value), key
     best = torch.load(str(child_work / "best.pt"), weights_only=True)
     assert best["validation"]["psnr_known_source"] == state["best_psnr"]
+    assert best["validation"]["psnr_average"] == pytest.approx(
+        0.5 * (best["validation"]["psnr"] + best["validation"]["psnr_known_source"]))
     assert best["settings"]["known_source_rate"] == 0.75
     child = tmp_path / "child_model.pt"
     train_relight_image.main(["--work", str(child_work), "--export", str(child)])

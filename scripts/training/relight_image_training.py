@@ -117,6 +117,8 @@ def validate(model, batch):
     result["psnr"], result["ssim"], _ = scores(relit, batch)
     known, _ = predictions(model, batch, known_source=True)
     result["psnr_known_source"], result["ssim_known_source"], _ = scores(known, batch)
+    # One figure for a network that must serve both paths: photos (estimated) and plates with an HDRI.
+    result["psnr_average"] = 0.5 * (result["psnr"] + result["psnr_known_source"])
     errors = [metrics.grid_error(e, t) for e, t in zip(estimates, batch["source_grid"].double().numpy())]
     result["source_log_rmse"] = float(np.mean([e[0] for e in errors]))
     result["source_irradiance_error"] = float(np.mean([e[1] for e in errors]))

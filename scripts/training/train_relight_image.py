@@ -39,7 +39,7 @@ from training.relight_data import environments, scene_store  # noqa: E402
 from training.relight_data.pairs import PairMaker  # noqa: E402
 
 TITLE = "Single-image relighting (U-Net trained on virtual light stages)"
-SELECTION_METRICS = ("psnr", "psnr_known_source")
+SELECTION_METRICS = ("psnr", "psnr_known_source", "psnr_average")
 
 
 def parse(argv=None):
@@ -66,7 +66,8 @@ def parse(argv=None):
                              "it on more scenes) with a fresh optimiser; ignored when resuming")
     parser.add_argument("--select-by", choices=SELECTION_METRICS, default="psnr",
                         help="the validation figure that picks the best network: psnr (source world estimated "
-                             "from the image) or psnr_known_source (source world given)")
+                             "from the image), psnr_known_source (source world given) or psnr_average (the mean "
+                             "of the two: a network for both uses)")
     parser.add_argument("--export", help="write the best network as a shippable model file and stop")
     return parser.parse_args(argv)
 
