@@ -179,6 +179,9 @@ def photo_figure(model, photo_folder, side, path):
         thumbs = np.asarray(Image.fromarray(thumbs).resize((tile // 2, tile * 2 // 2 * 1), Image.NEAREST))
         rows.append(np.concatenate(pictures + [thumbs], axis=1))
         notes.append(f"{relative}: {rgb.shape[1]}x{rgb.shape[0]}")
+    if not rows:
+        # Nothing to draw: say so (apt-get install tuxpaint-stamps-default) instead of failing the run.
+        return notes, False
     sheet = np.concatenate(rows, axis=0)
     header = Image.new("RGB", (sheet.shape[1], 18), "white")
     draw = ImageDraw.Draw(header)
@@ -186,7 +189,7 @@ def photo_figure(model, photo_folder, side, path):
     for column, label in enumerate(labels):
         draw.text((column * tile + 4, 3), label, fill="black")
     Image.fromarray(np.concatenate([np.asarray(header), sheet], axis=0)).save(path)
-    return notes
+    return notes, True
 
 
 def main():
@@ -229,9 +232,13 @@ def main():
           "HDRI, its grid, compositing).\n")
     os.makedirs(args.figures, exist_ok=True)
     validation_figure(kept, os.path.join(args.figures, "relight_image_validation.png"))
-    notes = photo_figure(model, args.photos, args.side, os.path.join(args.figures, "relight_image_photos.png"))
-    print(f"Figures: {args.figures}/relight_image_validation.png, {args.figures}/relight_image_photos.png "
-          f"({'; '.join(notes)}).")
+    notes, drawn = photo_figure(model, args.photos, args.side, os.path.join(args.figures, "relight_image_photos.png"))
+    if drawn:
+        print(f"Figures: {args.figures}/relight_image_validation.png, {args.figures}/relight_image_photos.png "
+              f"({'; '.join(notes)}).")
+    else:
+        print(f"Figures: {args.figures}/relight_image_validation.png; no photo figure, none of the photos is "
+              f"installed under {args.photos} (apt-get install tuxpaint-stamps-default).")
 
 
 if __name__ == "__main__":
