@@ -5,12 +5,12 @@ import json
 import os
 import zipfile
 from dataclasses import replace
-from io import BytesIO
 
 import numpy as np
 import pytest
 from PIL import Image
 
+from texture_archive_fixtures import colour_texture, encode, normal_map, validation_name
 from training.textures import build, catalogue, licences, screening, shards, sources, split
 
 COPYRIGHT = """Format: https://www.debian.org/doc/packaging-manuals/copyright-format/1.0/
@@ -26,64 +26,32 @@ License: CC-BY-3.0
 """
 
 
-def _encode(array, kind="PNG"):
-    buffer = BytesIO()
-    Image.fromarray(array).save(buffer, kind)
-    return buffer.getvalue()
-
-
-def _colour_texture(seed, size=128, hue=(1.0, 0.6, 0.3)):
-    rng = np.random.default_rng(seed)
-    grey = rng.uniform(0.2, 1.0, (size // 8, size // 8))
-    grey = np.kron(grey, np.ones((8, 8)))
-    return (np.clip(grey[:, :, None] * np.array(hue), 0, 1) * 255).astype(np.uint8)
-
-
-def _normal_map(seed, size=128, relief=0.4):
-    rng = np.random.default_rng(seed)
-    height = np.kron(rng.uniform(0, 1, (size // 16, size // 16)), np.ones((16, 16)))
-    gy, gx = np.gradient(height * relief * 8)
-    normal = np.stack([-gx, -gy, np.ones_like(gx)], 2)
-    normal /= np.linalg.norm(normal, axis=2, keepdims=True)
-    rgba = np.concatenate([(normal * 0.5 + 0.5) * 255, height[:, :, None] * 255], 2)
-    return np.clip(rgba, 0, 255).astype(np.uint8)
-
-
-def _validation_name(prefix):
-    """A material name whose family the deterministic split sends to validation."""
-    for index in range(1000):
-        name = f"{prefix}{chr(97 + index % 26)}{chr(97 + index // 26)}"
-        if split.split_of(f"test-textures:textures/tex_rock/{name}") == split.VALIDATION:
-            return name
-    raise AssertionError("no validation family found")
-
-
 @pytest.fixture(scope="module")
 def tiny_archive(tmp_path_factory):
     folder = tmp_path_factory.mktemp("textures")
     archive, copyright_file = folder / "0textures.pk3", folder / "copyright"
     copyright_file.write_text(COPYRIGHT)
-    held_out = _validation_name("granite")
-    transparent = _colour_texture(5)
+    held_out = validation_name("granite")
+    transparent = colour_texture(5)
     transparent = np.concatenate([transparent, np.zeros(transparent.shape[:2] + (1,), np.uint8)], 2)
     atlas = np.zeros((128, 128, 3), np.uint8)
-    atlas[:40, :40] = _colour_texture(6)[:40, :40]
+    atlas[:40, :40] = colour_texture(6)[:40, :40]
     members = {
-        "textures/tex_wood/wood001.png": _encode(_colour_texture(1)),
-        "textures/tex_wood/wood001_nm.png": _encode(_normal_map(1)),
-        "textures/tex_wood/wood001_sm.png": _encode(_colour_texture(1)[:, :, 0]),
-        "textures/tex_wood/wood002_blue.png": _encode(_colour_texture(1, hue=(0.3, 0.5, 1.0))),  # same picture
-        "textures/tex_nature/moss01.png": _encode(_colour_texture(2, hue=(0.4, 0.9, 0.3))),
-        "textures/tex_nature/moss01_nm.png": _encode(np.full((128, 128, 4), (128, 128, 255, 255), np.uint8)),
-        "textures/tex_rock/" + held_out + ".jpg": _encode(_colour_texture(3, hue=(0.7, 0.7, 0.6)), "JPEG"),
-        "textures/tex_rock/slate04.tga": _encode(_colour_texture(4, hue=(0.5, 0.6, 0.9)), "TGA"),
-        "textures/tex_base/concrete_grey.png": _encode(np.repeat(_colour_texture(7)[:, :, :1], 3, 2)),
-        "textures/tex_base/chip.png": _encode(_colour_texture(8, size=32)),
-        "textures/tex_base/glass01.png": _encode(transparent),
-        "textures/tex_base/atlas01.png": _encode(atlas),
-        "textures/tex_lights/panel01.png": _encode(_colour_texture(9)),          # not a material
+        "textures/tex_wood/wood001.png": encode(colour_texture(1)),
+        "textures/tex_wood/wood001_nm.png": encode(normal_map(1)),
+        "textures/tex_wood/wood001_sm.png": encode(colour_texture(1)[:, :, 0]),
+        "textures/tex_wood/wood002_blue.png": encode(colour_texture(1, hue=(0.3, 0.5, 1.0))),  # same picture
+        "textures/tex_nature/moss01.png": encode(colour_texture(2, hue=(0.4, 0.9, 0.3))),
+        "textures/tex_nature/moss01_nm.png": encode(np.full((128, 128, 4), (128, 128, 255, 255), np.uint8)),
+        "textures/tex_rock/" + held_out + ".jpg": encode(colour_texture(3, hue=(0.7, 0.7, 0.6)), "JPEG"),
+        "textures/tex_rock/slate04.tga": encode(colour_texture(4, hue=(0.5, 0.6, 0.9)), "TGA"),
+        "textures/tex_base/concrete_grey.png": encode(np.repeat(colour_texture(7)[:, :, :1], 3, 2)),
+        "textures/tex_base/chip.png": encode(colour_texture(8, size=32)),
+        "textures/tex_base/glass01.png": encode(transparent),
+        "textures/tex_base/atlas01.png": encode(atlas),
+        "textures/tex_lights/panel01.png": encode(colour_texture(9)),          # not a material
         "textures/tex_base/broken01.png": b"not an image at all",
-        "models/skin.png": _encode(_colour_texture(10)),                          # outside the include
+        "models/skin.png": encode(colour_texture(10)),                          # outside the include
     }
     with zipfile.ZipFile(archive, "w") as opened:
         for name, data in members.items():
@@ -154,7 +122,7 @@ def test_shards_hold_the_decoded_aligned_crops(library, tiny_archive, tmp_path):
     rows = [i for i, item in enumerate(items) if item["key"].endswith("wood001")]
     # 128 px at crop size 64: 2 x 2 crops at full resolution, the maps of one material aligned.
     assert [items[i]["crop"] for i in rows] == [0, 1, 2, 3]
-    texture, normal = _colour_texture(1), _normal_map(1)
+    texture, normal = colour_texture(1), normal_map(1)
     assert np.array_equal(diffuse[rows[0]], texture[:64, :64]) and np.array_equal(diffuse[rows[3]], texture[64:, 64:])
     assert set(normals) == {i for i, item in enumerate(items) if item["normal"]}
     assert np.array_equal(normals[rows[1]], normal[:64, 64:])
@@ -176,8 +144,8 @@ def test_a_missing_or_foreign_library_is_a_clear_error(tmp_path):
 
 
 def test_near_duplicates_keep_the_first_of_a_group():
-    base = _colour_texture(11)
-    other = _colour_texture(12)
+    base = colour_texture(11)
+    other = colour_texture(12)
     hashes = [screening.luminance_hash(image) for image in (base, other, base[:, :, ::-1])]
     assert screening.near_duplicates(hashes) == {2}
 

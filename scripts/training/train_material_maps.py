@@ -35,7 +35,7 @@ from training import material_training as training  # noqa: E402
 from training.material_data import MaterialPairs  # noqa: E402
 
 
-def parse():
+def parse(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--library", default=".cache/textures")
     parser.add_argument("--work", default=".cache/training/material")
@@ -49,8 +49,11 @@ def parse():
     parser.add_argument("--threads", type=int, default=0, help="torch threads (0: torch's default)")
     parser.add_argument("--device", default="cuda" if torch.cuda.is_available() else "cpu")
     parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--init-from", metavar="MODEL",
+                        help="a new run starts from this model file's generator (e.g. the bundled one, to train "
+                             "it on) with a fresh discriminator and optimisers; ignored when resuming")
     parser.add_argument("--export", help="write the best generator as a shippable model file and stop")
-    return parser.parse_args()
+    return parser.parse_args(argv)
 
 
 def export(work, destination):
@@ -76,8 +79,29 @@ def export(work, destination):
     print(f"exported step {best['step']} (validation {best['validation']}) to {destination}")
 
 
-def main():
-    args = parse()
+def _initialise(generator, path, settings):
+    """Load a model file's generator into ``generator`` for a new run; returns its lineage for the
+    provenance (the file's step and training time, so the exported card says what it grew from)."""
+    from neural_render.worker.material.checkpoint import CheckpointError, load_checkpoint
+    from neural_render.worker.tagged_model_file import float32_state
+    try:
+        payload = load_checkpoint(path)
+        for key in ("channels", "prior_strength"):
+            if payload["settings"][key] != settings[key]:
+                raise CheckpointError(f"its {key} {payload['settings'][key]} is not {settings[key]}")
+        # Not generator_from_checkpoint: that folds BatchNorm away for inference; training needs it.
+        generator.load_state_dict(float32_state(payload["generator"]))
+    except (CheckpointError, OSError, KeyError, RuntimeError) as error:
+        sys.exit(f"--init-from {path}: {error}")
+    lineage = {"file": os.path.basename(path), "step": payload.get("step"),
+               "minutes_trained": round(payload.get("trained_seconds", 0.0) / 60, 1),
+               "command": payload.get("command"), "phases": payload.get("phases")}
+    print(f"starting from {path} (step {lineage['step']}, {lineage['minutes_trained']} min trained)", flush=True)
+    return lineage
+
+
+def main(argv=None):
+    args = parse(argv)
     if args.export:
         export(args.work, args.export)
         return
@@ -98,7 +122,7 @@ def main():
                 "lambda_height": training.LAMBDA_HEIGHT, "seed": args.seed}
     phase = {"learning_rate": args.learning_rate, "adversarial_weight": args.adversarial_weight}
     rng = np.random.default_rng(args.seed)
-    step, trained, history, best_error, phases = 0, 0.0, [], float("inf"), []
+    step, trained, history, best_error, phases, initialised_from = 0, 0.0, [], float("inf"), [], None
     if os.path.exists(state_path):
         state = torch.load(state_path, map_location="cpu", weights_only=False)  # our own file: rng state inside
         if state["settings"] != settings:
@@ -113,11 +137,16 @@ def main():
         for optimiser in (g_optimiser, d_optimiser):
             for group in optimiser.param_groups:
                 group["lr"] = args.learning_rate
+        initialised_from = state.get("initialised_from")
         print(f"resumed at step {step} ({trained / 60:.1f} min trained, best validation {best_error:.2f}°)")
+    elif args.init_from:
+        initialised_from = _initialise(generator, args.init_from, settings)
     train = MaterialPairs(args.library, "train")
     validation = MaterialPairs(args.library, "validation")
     provenance = dict(train.provenance, train_pairs=len(train), validation_pairs=len(validation),
                       train_with_height=int(train.has_height.sum()))
+    if initialised_from:
+        provenance["initialised_from"] = initialised_from
     command = " ".join(["train_material_maps.py"] + sys.argv[1:])
     if not phases or {k: phases[-1][k] for k in phase} != phase:
         phases.append(dict(phase, from_step=step))
@@ -128,7 +157,7 @@ def main():
                           "discriminator": discriminator.state_dict(), "g_optimiser": g_optimiser.state_dict(),
                           "d_optimiser": d_optimiser.state_dict(), "step": step, "trained_seconds": trained,
                           "history": history, "best_error": best_error, "rng": rng.bit_generator.state,
-                          "phases": phases})
+                          "phases": phases, "initialised_from": initialised_from})
 
     def validate():
         nonlocal best_error
