@@ -5,6 +5,8 @@ validation crops; plus 2048 px generation time, style mixing and projection.
     .venv/bin/python scripts/bench/bench_stylegan.py train --minutes 45      # six runs at once
     .venv/bin/python scripts/bench/bench_stylegan.py train --minutes 30      # continues them (resumable)
     .venv/bin/python scripts/bench/bench_stylegan.py evaluate                # figures and pictures
+    .venv/bin/python scripts/bench/bench_stylegan.py train --minutes 60 --categories rock   # one category:
+                                                          # its three runs get two thirds of a core each
     .venv/bin/python scripts/bench/bench_stylegan.py speed [--model M.nrgan]  # 2048 px generation only
 
 Training: every model of every category is one ``neural-render`` process with one torch thread, all
@@ -67,11 +69,11 @@ def category_folder(category, split):
 
 
 # -- training ---------------------------------------------------------------------------------------
-def train(minutes):
+def train(minutes, categories=CATEGORIES):
     os.makedirs(WORK, exist_ok=True)
     environment = dict(os.environ, OMP_NUM_THREADS="1", MKL_NUM_THREADS="1")
     processes = []
-    for category in CATEGORIES:
+    for category in categories:
         folder = category_folder(category, "train")
         for run, arguments in RUNS.items():
             path = model_path(category, run)
@@ -195,7 +197,7 @@ def _gram_meter(vgg):
     return grams, gram_distance
 
 
-def evaluate(projections, projection_steps):
+def evaluate(projections, projection_steps, categories=CATEGORIES):
     import torch
     from fixtures.texture_metrics import seam_ratio
     from neural_render.worker.imageio.colour import linear_to_srgb, srgb_to_linear
@@ -204,7 +206,7 @@ def evaluate(projections, projection_steps):
     vgg, vgg_name = _vgg()
     results = {"machine": machine.description(),
                "date": time.strftime("%Y-%m-%d %H:%M"), "judge": vgg_name, "categories": {}}
-    for category in CATEGORIES:
+    for category in categories:
         _, train_images = _library_images(category, "train")
         val_items, val_images = _library_images(category, "validation")
         val_features = features(vgg, val_images)
@@ -322,6 +324,9 @@ def main(argv=None):
     train_parser = commands.add_parser("train")
     train_parser.add_argument("--minutes", type=float, default=45.0)
     evaluate_parser = commands.add_parser("evaluate")
+    for sub in (train_parser, evaluate_parser):
+        sub.add_argument("--categories", nargs="+", choices=CATEGORIES, default=list(CATEGORIES),
+                         help="only these categories (fewer processes side by side: more CPU for each)")
     evaluate_parser.add_argument("--projections", type=int, default=6)
     evaluate_parser.add_argument("--projection-steps", type=int, default=300)
     speed_parser = commands.add_parser("speed", help="only the 2048 px generation time")
@@ -329,11 +334,11 @@ def main(argv=None):
                               help="a StyleGAN model file (default: the benchmark's two)")
     args = parser.parse_args(argv)
     if args.command == "train":
-        train(args.minutes)
+        train(args.minutes, args.categories)
     elif args.command == "speed":
         speed(args.model)
     else:
-        evaluate(args.projections, args.projection_steps)
+        evaluate(args.projections, args.projection_steps, args.categories)
 
 
 if __name__ == "__main__":
