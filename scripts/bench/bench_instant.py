@@ -168,6 +168,24 @@ def _sheet(path, content, pictures):
     sheet.save(path, optimize=True)
 
 
+def product_objective(content, style):
+    """The loss *Default* minimises (ImageNet VGG16, average pooling, the tuned weights) as a function
+    of a (1, 3, H, W) display image the size of ``content``."""
+    from neural_render.worker.backbones import registry
+    from neural_render.worker.stylize import losses, objective, pipeline, styles
+    height, width = content.shape[-2:]
+    network = registry.load("vgg16", torch.device("cpu"), "avg")
+    targets = {"all": styles.blended_targets(network, [styles.StyleImage(style)], losses.STYLE_LAYERS,
+                                             (height, width), 1.0, "cpu")}
+    weights = pipeline.default_weights()
+    measured = objective.Objective(network, content, targets, weights)
+
+    def product_loss(image):
+        parts = measured.evaluate(image.clamp(0, 1))
+        return weights.content * parts["content"] + weights.style * parts["style"] + weights.tv * parts.get("tv", 0.0)
+    return product_loss
+
+
 def warm_start_rows(run, size):
     """Default from the content vs Default started from the Instant result, at full and half budget,
     scored by the product's own objective and the two judges."""
@@ -176,21 +194,11 @@ def warm_start_rows(run, size):
     from fixtures.sample_styles import brush_painting
     from neural_render.protocol.specs.stylize import PRESET_SCHEDULES
     from neural_render.worker.backbones import registry
-    from neural_render.worker.stylize import losses, objective, pipeline, styles
     height, width = size
     path = next(p for p in hdri_paths() if p.endswith(CONTENT_HDRI))
     content = hdri_band(path, height, width)[None]
     style = brush_painting(256, 256, **dict(STYLES)["swirl"])
-    product_network = registry.load("vgg16", torch.device("cpu"), "avg")
-    targets = {"all": styles.blended_targets(product_network, [styles.StyleImage(style)], losses.STYLE_LAYERS,
-                                             (height, width), 1.0, "cpu")}
-    weights = pipeline.default_weights()
-    product_objective = objective.Objective(product_network, content, targets, weights)
-
-    def product_loss(image):
-        parts = product_objective.evaluate(image.clamp(0, 1))
-        return weights.content * parts["content"] + weights.style * parts["style"] + weights.tv * parts.get("tv", 0.0)
-
+    product_loss = product_objective(content, style)
     judge_network = registry.load("vgg16", torch.device("cpu"), "max")
     gram, covariance = GramJudge(judge_network, content, style), CovarianceJudge(judge_network, _tensor(style))
     full = PRESET_SCHEDULES["default"][1]

@@ -42,23 +42,14 @@ def main():
     from fixtures.natural_images import hdri_band, hdri_paths
     from fixtures.sample_styles import brush_painting
     from neural_render.worker import jobs
-    from neural_render.worker.backbones import registry
-    from neural_render.worker.stylize import losses, multiscale, objective, pipeline, styles
+    from neural_render.worker.stylize import multiscale
     jobs.load_job_packages()
     cache = jobs.ModelCache()
     width, height = (int(value) for value in args.size.split("x"))
     path = next(p for p in hdri_paths() if p.endswith(instant.CONTENT_HDRI))
     content = hdri_band(path, height, width)[None]
     style = brush_painting(256, 256, **dict(instant.STYLES)[args.style])
-    network = registry.load("vgg16", torch.device("cpu"), "avg")
-    targets = {"all": styles.blended_targets(network, [styles.StyleImage(style)], losses.STYLE_LAYERS,
-                                             (height, width), 1.0, "cpu")}
-    weights = pipeline.default_weights()
-    product = objective.Objective(network, content, targets, weights)
-
-    def product_loss(image):
-        parts = product.evaluate(image.clamp(0, 1))
-        return weights.content * parts["content"] + weights.style * parts["style"] + weights.tv * parts.get("tv", 0.0)
+    product_loss = instant.product_objective(content, style)
 
     print(f"Machine: {machine.description()}, torch threads {args.threads}; {time.strftime('%Y-%m-%d %H:%M')}; "
           f"command: {' '.join(['bench_instant_schedule.py'] + sys.argv[1:])}\n")
