@@ -56,15 +56,14 @@ def main():
     print(f"Content: the {instant.CONTENT_HDRI} band at {width}x{height}; style: {args.style}.\n")
     print("| start | coarse evaluations | full-size evaluations | product objective | wall time |")
     print("|---|---|---|---|---|")
+    inputs = {"content": instant._linear(content), "style": instant._linear(instant._tensor(style))}
     original = multiscale.PRESETS["default"]
     try:
         for init, coarse, fine in VARIANTS:
             multiscale.PRESETS["default"] = multiscale.Schedule(original.coarse_side, coarse,
                                                                 original.middle_evaluations, fine)
             started = time.perf_counter()
-            result = run_job("stylize.image", {"preset": "default", "init": init},
-                             {"content": instant._linear(content), "style": instant._linear(instant._tensor(style))},
-                             cache=cache)["result"]
+            result = run_job("stylize.image", {"preset": "default", "init": init}, inputs, cache=cache)["result"]
             seconds = time.perf_counter() - started
             print(f"| {init} | {coarse} | {fine} | {product_loss(instant._display(result)):.4f} | {seconds:.1f} s |",
                   flush=True)

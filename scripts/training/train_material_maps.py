@@ -147,7 +147,7 @@ def main(argv=None):
                       train_with_height=int(train.has_height.sum()))
     if initialised_from:
         provenance["initialised_from"] = initialised_from
-    command = " ".join(["train_material_maps.py"] + sys.argv[1:])
+    command = " ".join(["train_material_maps.py"] + (sys.argv[1:] if argv is None else list(argv)))
     if not phases or {k: phases[-1][k] for k in phase} != phase:
         phases.append(dict(phase, from_step=step))
     should_stop, _ = install_stop_handlers()
